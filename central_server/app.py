@@ -1,0 +1,97 @@
+"""Builds the FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from central_server.context import AppContext
+from central_server.dates import centre_today
+from central_server.db import Database
+from central_server.envelope import CentreSequence, install_exception_handlers
+from central_server.routes import citizen, health, terminal
+from central_server.routes import demo as demo_routes
+from central_server.seed import seed_if_empty
+from central_server.version import VERSION
+
+DEFAULT_TERMINALS = {"KIOSK-DEMO-01": "demo-secret-not-for-production"}
+DEFAULT_SEED = 20261127
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    db_url: str = "sqlite://",
+    *,
+    demo: bool = False,
+    terminals: dict[str, str] | None = None,
+    seed: int = DEFAULT_SEED,
+    clock: Callable[[], datetime] | None = None,
+) -> FastAPI:
+    """The central API on `db_url`, created and seeded from `seed` if it is empty.
+
+    `terminals` maps terminal ids to their secrets (default: the one demo kiosk). `clock` returns the
+    current time as an aware datetime; tests inject one to cross midnight or expire tokens.
+    """
+    clock = clock or _utc_now
+    now = clock()
+    if now.tzinfo is None:
+        raise ValueError("clock must return timezone-aware datetimes")
+    db = Database(db_url)
+    db.create_schema()
+    with db.transaction() as session:
+        seed_if_empty(session, seed=seed, today=centre_today(now))
+    context = AppContext(
+        db=db,
+        clock=clock,
+        terminals=dict(DEFAULT_TERMINALS if terminals is None else terminals),
+        sequence=CentreSequence(),
+    )
+    # Only the contract's envelope responses are served: no interactive docs, no live schema
+    # (docs/api/openapi.json is the published one).
+    app = FastAPI(
+        title="HPF central API (reference server)",
+        version=VERSION,
+        description="Contract: docs/central-api.md. Every response is an envelope; all data is synthetic.",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.context = context
+    install_exception_handlers(app, context.sequence)
+    for router in (health.router, terminal.router, citizen.router):
+        app.include_router(router)
+    if demo:
+        app.include_router(demo_routes.router)
+    app.openapi = lambda: _contract_schema(app)  # type: ignore[method-assign]
+    return app
+
+
+def _contract_schema(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, made true to this server: validation errors are 400 envelopes, not 422s, and an
+    operation needs all the security schemes FastAPI lists (an OpenAPI list of requirements means any one)."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        for path in schema["paths"].values():
+            for operation in path.values():
+                operation["responses"].pop("422", None)
+                if "security" in operation:
+                    operation["security"] = [
+                        {
+                            name: scopes
+                            for requirement in operation["security"]
+                            for name, scopes in requirement.items()
+                        }
+                    ]
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema["components"]["schemas"].pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -1,0 +1,95 @@
+"""`kiosk-central serve`: run the reference central API."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from typing import NoReturn
+
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from central_server.app import DEFAULT_SEED, DEFAULT_TERMINALS, create_app
+from central_server.testing import serve_in_thread
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """Errors are one line on stderr (no usage dump), so a launcher can show them as they are."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _terminal(value: str) -> tuple[str, str]:
+    terminal_id, separator, secret = value.partition("=")
+    if not separator or not terminal_id or not secret:
+        raise argparse.ArgumentTypeError(f"expected ID=SECRET, got {terminal_id or value!r}")
+    return terminal_id, secret
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {value!r}")
+    return int(value)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="kiosk-central", description="Reference central API for the HPF kiosk.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the API until interrupted")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=_port, default=8080, help="0 picks a free port")
+    serve.add_argument("--db", default="sqlite://", help="SQLAlchemy URL (default: in memory)")
+    serve.add_argument("--demo", action="store_true", help="also serve /v1/demo/cards")
+    serve.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the synthetic data")
+    serve.add_argument(
+        "--terminal",
+        type=_terminal,
+        action="append",
+        metavar="ID=SECRET",
+        help=f"an accepted terminal, repeatable (default: {next(iter(DEFAULT_TERMINALS))})",
+    )
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"kiosk-central: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _printable_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        app = create_app(
+            args.db,
+            demo=args.demo,
+            terminals=dict(args.terminal) if args.terminal else None,
+            seed=args.seed,
+        )
+    except (SQLAlchemyError, ImportError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return _fail(f"cannot use database {_printable_url(args.db)}: {reason}")
+    try:
+        server = serve_in_thread(app, args.host, args.port, log_level="info")
+    except (OSError, RuntimeError) as exc:
+        return _fail(f"cannot listen on {args.host}:{args.port}: {exc}")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    print(f"listening on {server.base_url}", flush=True)
+    # Wakes now and then so a server thread that died on its own also ends the process.
+    while not stop.wait(0.5) and server.running:
+        pass
+    server.stop()
+    return 0

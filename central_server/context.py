@@ -1,0 +1,32 @@
+"""What every request handler needs, built once by create_app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from central_server.db import Database
+from central_server.envelope import CentreSequence
+
+
+@dataclass(frozen=True)
+class AppContext:
+    db: Database
+    clock: Callable[[], datetime]
+    terminals: Mapping[str, str]
+    sequence: CentreSequence
+
+    def unix_now(self) -> int:
+        return int(self.clock().timestamp())
+
+
+def _context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context
+
+
+Context = Annotated[AppContext, Depends(_context)]

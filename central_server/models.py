@@ -1,0 +1,141 @@
+"""Database tables (SQLAlchemy 2 declarative). Money columns are integer fen; rates are basis points."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+AccountStatus = Literal["normal", "sealed", "closed"]
+RecordKind = Literal["remit", "back_pay", "withdrawal", "interest", "transfer_in", "transfer_out"]
+# GB/T 2261.1 sexes, as the contract spells them.
+Gender = Literal["male", "female", "unknown", "unspecified"]
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Unit(Base):
+    """A depositing employer (单位)."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_no: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    office: Mapped[str] = mapped_column(String(50))
+
+
+class Citizen(Base):
+    """A depositing employee: the ID card face, the query password and its lockout state."""
+
+    __tablename__ = "citizens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    gender: Mapped[Gender] = mapped_column(String(11))
+    nation: Mapped[str] = mapped_column(String(16))
+    birth_date: Mapped[dt.date]
+    address: Mapped[str] = mapped_column(String(100))
+    issuing_authority: Mapped[str] = mapped_column(String(50))
+    card_valid_from: Mapped[dt.date]
+    # None is a long-term (长期) card.
+    card_valid_to: Mapped[dt.date | None]
+    password_hash: Mapped[str] = mapped_column(String(200))
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    # Centre-time day of the last wrong password; attempts from earlier days do not count.
+    failed_on: Mapped[dt.date | None]
+
+    account: Mapped[Account] = relationship(back_populates="citizen")
+    loan: Mapped[Loan | None] = relationship(back_populates="citizen")
+
+
+class Account(Base):
+    """The personal HPF account (个人账户)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    account_no: Mapped[str] = mapped_column(String(20), unique=True)
+    status: Mapped[AccountStatus] = mapped_column(String(10))
+    deposit_base_fen: Mapped[int] = mapped_column(BigInteger)
+    unit_rate_bp: Mapped[int]
+    personal_rate_bp: Mapped[int]
+    monthly_deposit_fen: Mapped[int] = mapped_column(BigInteger)
+    balance_fen: Mapped[int] = mapped_column(BigInteger)
+    opened_on: Mapped[dt.date]
+    paid_up_to: Mapped[str] = mapped_column(String(7))
+
+    citizen: Mapped[Citizen] = relationship(back_populates="account")
+    unit: Mapped[Unit] = relationship()
+    records: Mapped[list[DepositRecord]] = relationship(order_by="DepositRecord.id")
+
+
+class DepositRecord(Base):
+    """One line of 缴存明细; `balance_fen` is the running balance after it."""
+
+    __tablename__ = "deposit_records"
+    __table_args__ = (Index("ix_deposit_records_account_date", "account_id", "posted_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    posted_on: Mapped[dt.date]
+    kind: Mapped[RecordKind] = mapped_column(String(12))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    balance_fen: Mapped[int] = mapped_column(BigInteger)
+    period: Mapped[str] = mapped_column(String(7))
+
+
+class Loan(Base):
+    """An HPF housing loan; balance, overdue and next due date follow from the plan and today's date."""
+
+    __tablename__ = "loans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), unique=True)
+    contract_no: Mapped[str] = mapped_column(String(30), unique=True)
+    principal_fen: Mapped[int] = mapped_column(BigInteger)
+    annual_rate_bp: Mapped[int]
+    term_months: Mapped[int]
+    monthly_payment_fen: Mapped[int] = mapped_column(BigInteger)
+    start_date: Mapped[dt.date]
+
+    citizen: Mapped[Citizen] = relationship(back_populates="loan")
+    instalments: Mapped[list[LoanInstalment]] = relationship(order_by="LoanInstalment.period")
+
+
+class LoanInstalment(Base):
+    __tablename__ = "loan_instalments"
+    __table_args__ = (Index("ix_loan_instalments_loan_period", "loan_id", "period", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))
+    period: Mapped[int]
+    due_date: Mapped[dt.date]
+    principal_fen: Mapped[int] = mapped_column(BigInteger)
+    interest_fen: Mapped[int] = mapped_column(BigInteger)
+    remaining_fen: Mapped[int] = mapped_column(BigInteger)
+    paid: Mapped[bool]
+
+
+class TerminalToken(Base):
+    __tablename__ = "terminal_tokens"
+
+    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    terminal_id: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[int] = mapped_column(BigInteger)  # Unix seconds
+
+
+class CitizenSession(Base):
+    __tablename__ = "citizen_sessions"
+
+    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
+    terminal_id: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[int] = mapped_column(BigInteger)  # Unix seconds

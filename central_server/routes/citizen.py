@@ -1,0 +1,231 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import case, delete, func, select
+
+from central_server.auth import CITIZEN_SESSION_SECONDS, CitizenSessionRef, TerminalId
+from central_server.context import Context
+from central_server.dates import add_months, centre_today, next_centre_midnight
+from central_server.envelope import ApiError, Code, Envelope, error_responses, ok
+from central_server.models import Citizen, CitizenSession, DepositRecord
+from central_server.schemas import (
+    MONTH_PATTERN,
+    AccountData,
+    DepositItem,
+    DepositPage,
+    LoanData,
+    PlanRow,
+    SessionData,
+    SessionRequest,
+)
+from central_server.security import new_token, token_digest, verify_password
+
+router = APIRouter(prefix="/v1/citizen", tags=["citizen"])
+
+MAX_WRONG_PASSWORDS = 3
+_DEPOSIT_KINDS = ("remit", "back_pay")
+_CITIZEN_ERRORS = (Code.BAD_CHANNEL, Code.BAD_ENVELOPE, Code.TERMINAL_UNAUTHORISED, Code.SESSION_EXPIRED)
+
+
+@router.post(
+    "/session",
+    responses=error_responses(
+        Code.BAD_CHANNEL,
+        Code.BAD_ENVELOPE,
+        Code.BAD_REQUEST,
+        Code.TERMINAL_UNAUTHORISED,
+        Code.WRONG_PASSWORD,
+        Code.PASSWORD_LOCKED,
+        Code.CITIZEN_NOT_FOUND,
+    ),
+)
+def open_session(body: SessionRequest, context: Context, terminal_id: TerminalId) -> Envelope[SessionData]:
+    """ID number and name from the card chip plus the query password. Three wrong passwords in one centre
+    day lock the password until the next centre midnight; the third wrong one already answers
+    password_locked. A name that does not match is answered as an unknown citizen."""
+    now = context.clock()
+    today = centre_today(now)
+    with context.db.transaction() as session:
+        citizen = session.scalars(
+            select(Citizen).where(Citizen.id_number == body.id_number).with_for_update()
+        ).one_or_none()
+        if citizen is None or citizen.name != body.name:
+            raise ApiError(Code.CITIZEN_NOT_FOUND, "no account for this ID number and name")
+        attempts_today = citizen.failed_attempts if citizen.failed_on == today else 0
+        if attempts_today >= MAX_WRONG_PASSWORDS:
+            outcome: ApiError | SessionData = _locked(now)
+        elif verify_password(body.password, citizen.password_hash):
+            citizen.failed_attempts, citizen.failed_on = 0, None
+            token = new_token()
+            unix_now = context.unix_now()
+            session.execute(delete(CitizenSession).where(CitizenSession.expires_at <= unix_now))
+            session.add(
+                CitizenSession(
+                    token_digest=token_digest(token),
+                    citizen_id=citizen.id,
+                    terminal_id=terminal_id,
+                    expires_at=unix_now + CITIZEN_SESSION_SECONDS,
+                )
+            )
+            outcome = SessionData(session_token=token, expires_in=CITIZEN_SESSION_SECONDS)
+        else:
+            citizen.failed_attempts, citizen.failed_on = attempts_today + 1, today
+            attempts_left = MAX_WRONG_PASSWORDS - citizen.failed_attempts
+            outcome = (
+                ApiError(Code.WRONG_PASSWORD, "wrong password", {"attempts_left": attempts_left})
+                if attempts_left
+                else _locked(now)
+            )
+    # Raised only after the commit, so a wrong attempt is counted.
+    if isinstance(outcome, ApiError):
+        raise outcome
+    return ok(context.sequence, outcome)
+
+
+def _locked(now: datetime) -> ApiError:
+    locked_until = next_centre_midnight(now).isoformat()
+    return ApiError(Code.PASSWORD_LOCKED, "query password locked for today", {"locked_until": locked_until})
+
+
+@router.delete("/session", responses=error_responses(*_CITIZEN_ERRORS))
+def close_session(context: Context, citizen_ref: CitizenSessionRef) -> Envelope[None]:
+    """The kiosk calls this when the citizen leaves."""
+    with context.db.transaction() as session:
+        session.execute(delete(CitizenSession).where(CitizenSession.token_digest == citizen_ref.token_digest))
+    return ok(context.sequence, None, "session closed")
+
+
+@router.get("/account", responses=error_responses(*_CITIZEN_ERRORS))
+def get_account(context: Context, citizen_ref: CitizenSessionRef) -> Envelope[AccountData]:
+    year_start = date(centre_today(context.clock()).year, 1, 1)
+    with context.db.transaction() as session:
+        citizen = session.get_one(Citizen, citizen_ref.citizen_id)
+        account = citizen.account
+        this_year = (DepositRecord.account_id == account.id) & (DepositRecord.posted_on >= year_start)
+        deposits, withdrawals = session.execute(
+            select(
+                func.coalesce(
+                    func.sum(
+                        case((DepositRecord.kind.in_(_DEPOSIT_KINDS), DepositRecord.amount_fen), else_=0)
+                    ),
+                    0,
+                ),
+                func.coalesce(
+                    func.sum(case((DepositRecord.kind == "withdrawal", -DepositRecord.amount_fen), else_=0)),
+                    0,
+                ),
+            ).where(this_year)
+        ).one()
+        last_year_balance = session.scalar(
+            select(DepositRecord.balance_fen)
+            .where(DepositRecord.account_id == account.id, DepositRecord.posted_on < year_start)
+            .order_by(DepositRecord.posted_on.desc(), DepositRecord.id.desc())
+            .limit(1)
+        )
+        data = AccountData(
+            account_no=account.account_no,
+            name=citizen.name,
+            id_number=citizen.id_number,
+            status=account.status,
+            unit_account_no=account.unit.account_no,
+            unit_name=account.unit.name,
+            office=account.unit.office,
+            deposit_base_fen=account.deposit_base_fen,
+            unit_rate_bp=account.unit_rate_bp,
+            personal_rate_bp=account.personal_rate_bp,
+            monthly_deposit_fen=account.monthly_deposit_fen,
+            balance_fen=account.balance_fen,
+            # An account opened this year has no earlier record, and so no balance at the end of last year.
+            last_year_balance_fen=last_year_balance or 0,
+            # int(): some databases sum integers into decimals.
+            year_deposits_fen=int(deposits),
+            year_withdrawals_fen=int(withdrawals),
+            opened_on=account.opened_on,
+            paid_up_to=account.paid_up_to,
+            has_loan=citizen.loan is not None,
+        )
+    return ok(context.sequence, data)
+
+
+@router.get("/deposits", responses=error_responses(Code.BAD_REQUEST, *_CITIZEN_ERRORS))
+def list_deposits(
+    context: Context,
+    citizen_ref: CitizenSessionRef,
+    from_: Annotated[
+        str | None, Query(alias="from", pattern=MONTH_PATTERN, description="first month, YYYY-MM")
+    ] = None,
+    to: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="last month, YYYY-MM")] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Envelope[DepositPage]:
+    """Deposit records dated within [from, to], newest first."""
+    if from_ and to and from_ > to:
+        raise ApiError(Code.BAD_REQUEST, "query parameters from and to: from is after to")
+    with context.db.transaction() as session:
+        account_id = session.get_one(Citizen, citizen_ref.citizen_id).account.id
+        conditions = [DepositRecord.account_id == account_id]
+        if from_:
+            conditions.append(DepositRecord.posted_on >= _first_day(from_))
+        if to:
+            conditions.append(DepositRecord.posted_on < add_months(_first_day(to), 1))
+        total = session.scalar(select(func.count()).select_from(DepositRecord).where(*conditions)) or 0
+        rows = session.scalars(
+            select(DepositRecord)
+            .where(*conditions)
+            .order_by(DepositRecord.posted_on.desc(), DepositRecord.id.desc())
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+        ).all()
+        items = [
+            DepositItem(
+                date=row.posted_on,
+                type=row.kind,
+                amount_fen=row.amount_fen,
+                balance_fen=row.balance_fen,
+                period=row.period,
+            )
+            for row in rows
+        ]
+    return ok(context.sequence, DepositPage(items=items, page=page, page_size=page_size, total=total))
+
+
+def _first_day(month: str) -> date:
+    year, month_number = month.split("-")
+    return date(int(year), int(month_number), 1)
+
+
+@router.get("/loan", responses=error_responses(Code.NOT_FOUND, *_CITIZEN_ERRORS))
+def get_loan(context: Context, citizen_ref: CitizenSessionRef) -> Envelope[LoanData]:
+    today = centre_today(context.clock())
+    with context.db.transaction() as session:
+        contract = session.get_one(Citizen, citizen_ref.citizen_id).loan
+        if contract is None:
+            raise ApiError(Code.NOT_FOUND, "the citizen has no loan")
+        plan = contract.instalments
+        unpaid = [row for row in plan if not row.paid]
+        data = LoanData(
+            contract_no=contract.contract_no,
+            principal_fen=contract.principal_fen,
+            balance_fen=contract.principal_fen - sum(row.principal_fen for row in plan if row.paid),
+            annual_rate_bp=contract.annual_rate_bp,
+            term_months=contract.term_months,
+            monthly_payment_fen=contract.monthly_payment_fen,
+            next_due_date=min((row.due_date for row in unpaid if row.due_date >= today), default=None),
+            overdue_fen=sum(row.principal_fen + row.interest_fen for row in unpaid if row.due_date < today),
+            start_date=contract.start_date,
+            plan=[
+                PlanRow(
+                    period=row.period,
+                    due_date=row.due_date,
+                    principal_fen=row.principal_fen,
+                    interest_fen=row.interest_fen,
+                    remaining_fen=row.remaining_fen,
+                    paid=row.paid,
+                )
+                for row in plan
+            ],
+        )
+    return ok(context.sequence, data)

@@ -1,0 +1,43 @@
+"""Password hashing and bearer tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+SCRYPT_N = 2**14
+_SCRYPT_R = 8
+_SCRYPT_P = 1
+_DKLEN = 32
+
+
+def hash_password(password: str, *, n: int = SCRYPT_N) -> str:
+    """scrypt with a fresh salt; the cost is stored with the hash so it can be raised later."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=_SCRYPT_R, p=_SCRYPT_P, dklen=_DKLEN)
+    return f"scrypt${n}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    scheme, n, r, p, salt, digest = stored.split("$")
+    if scheme != "scrypt":
+        raise ValueError(f"unknown password hash scheme {scheme!r}")
+    expected = bytes.fromhex(digest)
+    candidate = hashlib.scrypt(
+        password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected)
+    )
+    return hmac.compare_digest(candidate, expected)
+
+
+def secret_matches(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    """Tokens are stored only as digests, so a copy of the database gives no usable token."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,93 @@
+"""Run the app on a real loopback socket in a background thread (for tests and the kiosk's demo launcher)."""
+
+from __future__ import annotations
+
+import copy
+import socket
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+from fastapi import FastAPI
+
+# stdout is kept for the one `listening on …` line a launcher reads; access lines go to stderr.
+LOG_CONFIG = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+LOG_CONFIG["handlers"]["access"]["stream"] = "ext://sys.stderr"
+
+
+class RunningServer:
+    def __init__(self, server: uvicorn.Server, thread: threading.Thread, base_url: str) -> None:
+        self._server = server
+        self._thread = thread
+        self.base_url = base_url
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout)
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def serve_in_thread(
+    app: FastAPI,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    log_level: str = "warning",
+    startup_timeout: float = 10.0,
+) -> RunningServer:
+    """Start serving and return once the server accepts connections. Port 0 picks a free port.
+
+    Raises OSError when the address cannot be bound, RuntimeError when the server does not start.
+    """
+    sock = _bind(host, port)
+    bound_port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=bound_port,
+        log_config=LOG_CONFIG,
+        log_level=log_level,
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name=f"central-api-{bound_port}", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    # uvicorn offers no start-up event to wait on, only this flag.
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            raise RuntimeError(f"the central API did not start on {host}:{bound_port}")
+        time.sleep(0.01)
+    url_host = f"[{host}]" if ":" in host else host
+    return RunningServer(server, thread, f"http://{url_host}:{bound_port}")
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        # Lets a restarted server take its port back while old connections sit in TIME_WAIT.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock

@@ -1,0 +1,3 @@
+"""Kiosk for Housing Provident Fund centres."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,273 @@
+"""The Kivy application: fonts, navigation, the idle wipe, card events, and the bridge that brings worker
+results back to the UI thread. Import only after `kiosk.display.prepare_kivy()`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.config import Config
+from kivy.core.text import DEFAULT_FONT, LabelBase
+from kivy.core.window import Window
+from kivy.properties import NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.screenmanager import FadeTransition, ScreenManager
+
+from kiosk.display import WindowPlan
+from kiosk.i18n import N_
+from kiosk.screens import SCREENS, make_screen
+from kiosk.services.citizen import CardHolder
+from kiosk.services.idcard import CardEvent, CardPlaced, CardRemoved, CardUnreadable
+from kiosk.services.idle import IdlePhase, IdleTimer
+from kiosk.widgets import theme
+
+if TYPE_CHECKING:
+    from kiosk.runtime import Runtime
+    from kiosk.screens.base import KioskScreen
+
+log = logging.getLogger(__name__)
+
+KIVY_INI = Path(__file__).resolve().parent / "data" / "kivy.ini"
+
+_PREBUILD_AFTER_S = 0.5
+# Screens where nobody is being served: the idle countdown does not run there.
+_RESTING_SCREENS = frozenset({"attract", "goodbye"})
+# Screens on which a card placed on the reader starts a visit.
+_WELCOMING_SCREENS = frozenset({"attract", "home", "card"})
+
+
+def _pin_input_providers() -> None:
+    # Kivy adds an automatic sysfs probe on Linux by default; next to the mouse provider it doubles taps.
+    Config.remove_option("input", "%(name)s")
+    Config.read(str(KIVY_INI))
+
+
+class KioskApp(App):
+    locale = StringProperty("zh_CN")
+    text_scale = NumericProperty(1.0)
+
+    def __init__(
+        self, runtime: Runtime, plan: WindowPlan, on_started: Callable[[KioskApp], None] | None = None
+    ) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.plan = plan
+        self._on_started = on_started
+        self.locale = runtime.settings.kiosk.locale
+        self.idle = IdleTimer(runtime.settings.session.idle_timeout_s, runtime.settings.session.countdown_s)
+        self.pending_service = "overview"
+        # Bumped at every wipe: results that arrive for an earlier visit are dropped, never shown.
+        self._visit_generation = 0
+        self._overlay: Any = None
+        self.title = "HPF Kiosk"
+
+    # -- translation ----------------------------------------------------------------------------------
+
+    def t(self, message: str, locale: str | None = None) -> str:
+        """Translated text; kv rules pass `app.locale` so they re-evaluate when the language changes."""
+        return self.runtime.translator.gettext(message, locale or self.locale)
+
+    def toggle_locale(self) -> None:
+        self.locale = "en" if self.locale == "zh_CN" else "zh_CN"
+        self.runtime.translator.set_locale(self.locale)
+
+    # -- building -------------------------------------------------------------------------------------
+
+    def build(self) -> Any:
+        fonts = self.runtime.fonts
+        LabelBase.register(DEFAULT_FONT, fn_regular=str(fonts.regular), fn_bold=str(fonts.bold))
+        _pin_input_providers()
+        Window.clearcolor = theme.BACKGROUND
+        Window.bind(on_request_close=self._on_request_close, on_keyboard=self._on_keyboard)
+        Window.bind(on_touch_down=self._on_any_touch)
+
+        self.sm = ScreenManager(transition=FadeTransition(duration=0.12))
+        self.sm.add_widget(make_screen("attract"))
+        self.kiosk_root = FloatLayout()
+        self.kiosk_root.add_widget(self.sm)
+        root: Any = self.kiosk_root
+        if self.plan.demo_panel and self.runtime.demo is not None:
+            from kiosk.widgets.demo_panel import DemoPanel
+
+            root = BoxLayout(orientation="horizontal")
+            self.kiosk_root.size_hint_x = None
+            self.kiosk_root.width = self.plan.kiosk_width
+            root.add_widget(self.kiosk_root)
+            root.add_widget(DemoPanel(self.runtime.demo))
+        Clock.schedule_interval(self._idle_tick, 0.25)
+        self.runtime.idcard.listen(self._card_event_from_device)
+        return root
+
+    def on_start(self) -> None:
+        self.runtime.idcard.start()
+        # Build the other screens once the attract screen is up, one per frame, so that neither the first
+        # frame nor any later tap waits for a layout to be parsed.
+        self._unbuilt = [name for name in SCREENS if not self.sm.has_screen(name)]
+        Clock.schedule_once(self._build_next_screen, _PREBUILD_AFTER_S)
+        if self._on_started is not None:
+            Clock.schedule_once(lambda _dt: self._on_started(self), 0.5)
+
+    def _build_next_screen(self, _dt: float) -> None:
+        if self._unbuilt:
+            self.screen(self._unbuilt.pop(0))
+            Clock.schedule_once(self._build_next_screen, 0)
+
+    def on_stop(self) -> None:
+        self.runtime.close()
+
+    # -- window lockdown ------------------------------------------------------------------------------
+
+    def _on_request_close(self, *_args: Any, **_kwargs: Any) -> bool:
+        # True vetoes the close: a kiosk in a hall is only closed by staff through the maintenance mode.
+        return self.plan.kiosk_mode
+
+    def _on_keyboard(self, _window: Any, key: int, *_args: Any) -> bool:
+        return key == 27  # swallow Esc (and Android back) so it never leaves the citizen's screen
+
+    # -- navigation -----------------------------------------------------------------------------------
+
+    def screen(self, name: str) -> KioskScreen:
+        if not self.sm.has_screen(name):
+            self.sm.add_widget(make_screen(name))
+        return self.sm.get_screen(name)  # type: ignore[return-value]
+
+    def go(self, name: str, **params: Any) -> None:
+        self.screen(name).prepare(**params)
+        self.sm.current = name
+        self.idle.touch()
+
+    def choose_service(self, service: str) -> None:
+        """From the home menu: go to the service, asking for the ID card and password first if needed."""
+        self.pending_service = service
+        if self.runtime.citizen.signed_in:
+            self.go(service)
+        else:
+            self.go("card")
+
+    def after_sign_in(self) -> None:
+        self.go(self.pending_service)
+
+    def go_home(self) -> None:
+        self.go("home")
+
+    def finish(self) -> None:
+        """The citizen is done: wipe everything and remind them of their card."""
+        self.end_visit()
+        self.go("goodbye")
+
+    def end_visit(self) -> None:
+        self._visit_generation += 1
+        self.pending_service = "overview"
+        self.background(self.runtime.citizen.end_visit)
+        for screen in self.sm.screens:
+            screen.wipe()  # type: ignore[attr-defined]
+        self._hide_overlay()
+        if self.locale != self.runtime.settings.kiosk.locale:
+            self.toggle_locale()
+        self.text_scale = 1.0
+
+    # -- work off the UI thread -----------------------------------------------------------------------
+
+    def background(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        on_result: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        """Run `fn` on a worker; deliver its result (or exception) on the UI thread, unless the visit it
+        belonged to has ended by then."""
+        generation = self._visit_generation
+        future: Future[Any] = self.runtime.background.submit(fn, *args)
+
+        def deliver(_dt: float) -> None:
+            if generation != self._visit_generation:
+                return
+            error = future.exception()
+            if error is not None:
+                if on_error is None:
+                    log.error("background task failed: %s", type(error).__name__)
+                else:
+                    on_error(error)
+            elif on_result is not None:
+                on_result(future.result())
+
+        future.add_done_callback(lambda _f: Clock.schedule_once(deliver, 0))
+
+    # -- the ID card reader ---------------------------------------------------------------------------
+
+    def _card_event_from_device(self, event: CardEvent) -> None:
+        # Called on the reader's thread; everything else happens on the UI thread.
+        Clock.schedule_once(lambda _dt: self._on_card_event(event), 0)
+
+    def _on_card_event(self, event: CardEvent) -> None:
+        current = self.sm.current
+        if isinstance(event, CardPlaced):
+            if current in _WELCOMING_SCREENS:
+                self._welcome(event.holder)
+        elif isinstance(event, CardRemoved):
+            if current == "goodbye":
+                self.screen("goodbye").card_taken()  # type: ignore[attr-defined]
+        elif isinstance(event, CardUnreadable) and current == "card":
+            self.screen("card").show_read_problem(event.reason)  # type: ignore[attr-defined]
+
+    def _welcome(self, holder: CardHolder) -> None:
+        if holder.expired:
+            self.go(
+                "notice",
+                title=N_("This ID card has expired"),
+                body=N_("Please use a valid ID card, or ask at the counter."),
+                then="goodbye",
+            )
+            return
+        self.runtime.citizen.begin_visit(holder)
+        self.go("password")
+
+    # -- idle -----------------------------------------------------------------------------------------
+
+    def _on_any_touch(self, *_args: Any) -> bool:
+        self.idle.touch()
+        if self._overlay is not None:
+            self._hide_overlay()
+            return True  # the touch that dismisses the countdown does nothing else
+        return False
+
+    def keep_alive(self) -> None:
+        self.idle.touch()
+        self._hide_overlay()
+
+    def _idle_tick(self, _dt: float) -> None:
+        if self.sm.current in _RESTING_SCREENS:
+            self.idle.touch()
+            return
+        status = self.idle.status()
+        if status.phase is IdlePhase.ACTIVE:
+            self._hide_overlay()
+        elif status.phase is IdlePhase.COUNTDOWN:
+            if self._overlay is None:
+                from kiosk.widgets.countdown import IdleOverlay  # parsed on first use, not at start-up
+
+                self._overlay = IdleOverlay()
+                self.kiosk_root.add_widget(self._overlay)
+            self._overlay.seconds_left = status.seconds_left
+        else:
+            log.info("idle timeout: wiping the session")
+            self.finish()
+
+    def _hide_overlay(self) -> None:
+        if self._overlay is not None:
+            self.kiosk_root.remove_widget(self._overlay)
+            self._overlay = None
+
+    # -- for tests and the demo -----------------------------------------------------------------------
+
+    def export_screen(self, path: Path) -> None:
+        """Save what the citizen sees (the kiosk part of the window, overlays included) as a PNG."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.kiosk_root.export_to_png(str(path))

@@ -1,0 +1,203 @@
+"""HTTP client for the centre. Runs on worker threads only; every call blocks until answered or failed."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from kiosk.central.errors import CentralError, CentralUnavailable
+from kiosk.central.models import (
+    Account,
+    CitizenSession,
+    DemoCard,
+    DepositPage,
+    Health,
+    Loan,
+    TerminalToken,
+)
+from kiosk.central.sequence import SequenceCounter
+
+if TYPE_CHECKING:
+    import requests
+
+CHANNEL_SELF_SERVICE = "50"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class CentralClient:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        terminal_id: str,
+        centre_id: str,
+        secret: str,
+        sequence: SequenceCounter,
+        timeout_s: float = 8.0,
+        verify: str | bool = True,
+        cert: tuple[str, str] | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._terminal_id = terminal_id
+        self._centre_id = centre_id
+        self._secret = secret
+        self._sequence = sequence
+        self._timeout = timeout_s
+        self._verify = verify
+        self._cert = cert
+        self._session: requests.Session | None = None
+        self._token: str | None = None
+        self._token_lock = threading.Lock()
+
+    @property
+    def _http(self) -> requests.Session:
+        # Made on first use, on a worker thread: the UI's first frame does not wait for it.
+        if self._session is None:
+            # requests is imported here, on a worker, not at start-up: it costs a tenth of a second.
+            import requests
+
+            session = requests.Session()
+            session.verify = self._verify
+            if self._cert is not None:
+                session.cert = self._cert
+            self._session = session
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+
+    # -- plumbing -------------------------------------------------------------------------------------
+
+    def _headers(self, citizen_token: str | None, with_auth: bool = True) -> dict[str, str]:
+        # The token first: logging in sends a request of its own, and sequence numbers must rise in the
+        # order requests are sent.
+        token = self._terminal_token() if with_auth else None
+        headers = {
+            "X-Channel": CHANNEL_SELF_SERVICE,
+            "X-Terminal-Id": self._terminal_id,
+            "X-Centre-Id": self._centre_id,
+            "X-Seq-No": str(self._sequence.next()),
+        }
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        if citizen_token is not None:
+            headers["X-Citizen-Session"] = citizen_token
+        return headers
+
+    def _send(self, method: str, path: str, headers: dict[str, str], **kwargs: Any) -> Any:
+        import requests
+
+        try:
+            response = self._http.request(
+                method, self.base_url + path, headers=headers, timeout=self._timeout, **kwargs
+            )
+        except requests.RequestException as exc:
+            raise CentralUnavailable(f"{method} {path}: {type(exc).__name__}") from exc
+        try:
+            body = response.json()
+            code, message, data = body["code"], body.get("message", ""), body.get("data")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CentralUnavailable(
+                f"{method} {path}: HTTP {response.status_code}, not an envelope"
+            ) from exc
+        if response.status_code >= 500:
+            raise CentralUnavailable(f"{method} {path}: HTTP {response.status_code} {code}")
+        if code != "ok":
+            raise CentralError(code, message, data if isinstance(data, dict) else None)
+        return data
+
+    def _call(self, method: str, path: str, *, citizen: str | None = None, **kwargs: Any) -> Any:
+        try:
+            return self._send(method, path, self._headers(citizen), **kwargs)
+        except CentralError as exc:
+            if exc.code != "terminal_unauthorised":
+                raise
+            # The terminal token expired (or the centre restarted): authenticate once more and retry.
+            with self._token_lock:
+                self._token = None
+            return self._send(method, path, self._headers(citizen), **kwargs)
+
+    def _terminal_token(self) -> str:
+        with self._token_lock:
+            if self._token is None:
+                data = self._send(
+                    "POST",
+                    "/v1/terminal/auth",
+                    self._headers(None, with_auth=False),
+                    json={"terminal_id": self._terminal_id, "secret": self._secret},
+                )
+                self._token = _parse(TerminalToken, data).token
+            return self._token
+
+    # -- the contract ---------------------------------------------------------------------------------
+
+    def health(self) -> Health:
+        import requests
+
+        try:
+            response = self._http.get(self.base_url + "/v1/health", timeout=self._timeout)
+            return _parse(Health, response.json()["data"])
+        except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+            raise CentralUnavailable(f"GET /v1/health: {type(exc).__name__}") from exc
+
+    def authenticate_terminal(self) -> None:
+        """Force a fresh terminal login (doctor uses this to check the credentials)."""
+        with self._token_lock:
+            self._token = None
+        self._terminal_token()
+
+    def open_citizen_session(self, id_number: str, name: str, password: str) -> CitizenSession:
+        data = self._call(
+            "POST", "/v1/citizen/session", json={"id_number": id_number, "name": name, "password": password}
+        )
+        return _parse(CitizenSession, data)
+
+    def close_citizen_session(self, session_token: str) -> None:
+        self._call("DELETE", "/v1/citizen/session", citizen=session_token)
+
+    def account(self, session_token: str) -> Account:
+        return _parse(Account, self._call("GET", "/v1/citizen/account", citizen=session_token))
+
+    def deposits(
+        self,
+        session_token: str,
+        *,
+        page: int = 1,
+        page_size: int = 20,
+        period_from: str | None = None,
+        period_to: str | None = None,
+    ) -> DepositPage:
+        params: dict[str, str | int] = {"page": page, "page_size": page_size}
+        if period_from:
+            params["from"] = period_from
+        if period_to:
+            params["to"] = period_to
+        data = self._call("GET", "/v1/citizen/deposits", citizen=session_token, params=params)
+        return _parse(DepositPage, data)
+
+    def loan(self, session_token: str) -> Loan | None:
+        try:
+            return _parse(Loan, self._call("GET", "/v1/citizen/loan", citizen=session_token))
+        except CentralError as exc:
+            if exc.code == "not_found":
+                return None
+            raise
+
+    def demo_cards(self) -> list[DemoCard]:
+        data = self._call("GET", "/v1/demo/cards")
+        if not isinstance(data, list):
+            raise CentralUnavailable("GET /v1/demo/cards: data is not a list")
+        return [_parse(DemoCard, item) for item in data]
+
+
+def _parse(model: type[M], data: Any) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise CentralUnavailable(
+            f"the centre's {model.__name__} answer is malformed: {exc.error_count()} errors"
+        ) from exc

@@ -1,0 +1,143 @@
+"""The `kiosk` command: demo, run, doctor, version."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from kiosk import __version__
+from kiosk.settings import Settings, SettingsError, load_settings
+
+EXIT_CONFIG = 2
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # Kivy reports every image provider and GL detail at INFO; keep its warnings only.
+    logging.getLogger("kivy").setLevel(logging.WARNING)
+
+
+def _run_kiosk(
+    settings: Settings,
+    *,
+    fullscreen: bool,
+    kiosk_mode: bool,
+    window_height: int | None,
+    card_placer: object | None = None,
+) -> int:
+    from kiosk.devices.base import DeviceConfigError
+    from kiosk.display import plan_window, prepare_kivy
+    from kiosk.fonts import FontError
+    from kiosk.runtime import build_runtime
+
+    display = settings.display
+    plan = plan_window(
+        display.width,
+        display.height,
+        fullscreen=fullscreen,
+        kiosk_mode=kiosk_mode,
+        demo_panel=card_placer is not None,
+        window_height=window_height,
+    )
+    try:
+        runtime = build_runtime(settings, card_placer=card_placer)
+    except (FontError, DeviceConfigError) as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    prepare_kivy(plan)
+    from kiosk.app import KioskApp
+
+    KioskApp(runtime, plan).run()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from kiosk.demo import DemoError, start_demo_parts
+
+    settings = load_settings(args.config)
+    try:
+        demo_settings, parts = start_demo_parts(settings)
+    except DemoError as exc:
+        print(f"kiosk demo: {exc}", file=sys.stderr)
+        return 1
+    try:
+        logging.getLogger("kiosk.demo").info(
+            "central on %s, ID card emulator on %s", parts.base_url, parts.emulator.path
+        )
+        return _run_kiosk(
+            demo_settings,
+            fullscreen=args.fullscreen,
+            kiosk_mode=False,
+            window_height=args.window_height,
+            card_placer=parts.emulator,
+        )
+    finally:
+        parts.close()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    return _run_kiosk(settings, fullscreen=settings.display.fullscreen, kiosk_mode=True, window_height=None)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from kiosk.doctor import FAIL, render, run_checks
+
+    settings = load_settings(args.config)
+    checks = run_checks(settings)
+    print(render(checks))
+    return 1 if any(check.status == FAIL for check in checks) else 0
+
+
+def cmd_version(_args: argparse.Namespace) -> int:
+    print(f"kiosk {__version__}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    default_config = Path("/etc/hpf-kiosk/kiosk.toml")
+    demo_config = Path(__file__).resolve().parent.parent / "config" / "demo.toml"
+    parser = argparse.ArgumentParser(prog="kiosk", description="Housing Provident Fund self-service kiosk")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="the kiosk with an embedded central and emulated devices")
+    demo.add_argument("--config", type=Path, default=demo_config)
+    demo.add_argument("--fullscreen", action="store_true", help="full screen instead of a window")
+    demo.add_argument("--window-height", type=int, default=960, help="window height in pixels (default 960)")
+    demo.set_defaults(func=cmd_demo)
+
+    run = commands.add_parser("run", help="run the kiosk in production")
+    run.add_argument("--config", type=Path, required=True)
+    run.set_defaults(func=cmd_run)
+
+    doctor = commands.add_parser("doctor", help="check display, font, devices, central and data dir")
+    doctor.add_argument("--config", type=Path, default=default_config)
+    doctor.set_defaults(func=cmd_doctor)
+
+    version = commands.add_parser("version", help="print the version")
+    version.set_defaults(func=cmd_version)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        return args.func(args)
+    except SettingsError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

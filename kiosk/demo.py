@@ -1,0 +1,92 @@
+"""`kiosk demo`: the kiosk with everything it talks to running on this machine.
+
+The reference central runs as a child process on loopback (the kiosk never imports it), and the ID card
+reader is the SAM-protocol emulator on a pseudo-terminal, read through the real serial driver.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+from kiosk.devices.idcard.emulator import SamEmulator
+from kiosk.settings import Settings
+
+CENTRAL_START_TIMEOUT_S = 30
+
+
+class DemoError(Exception):
+    """The demo could not start one of its parts; `str()` says which and what to do."""
+
+
+@dataclass
+class DemoParts:
+    central: subprocess.Popen[str]
+    base_url: str
+    emulator: SamEmulator
+    _closed: bool = field(default=False, init=False)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.emulator.close()
+        self.central.terminate()
+        try:
+            self.central.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.central.kill()
+
+
+def start_central(terminal_id: str, secret: str) -> tuple[subprocess.Popen[str], str]:
+    command = [
+        sys.executable,
+        "-m",
+        "central_server",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--demo",
+        "--terminal",
+        f"{terminal_id}={secret}",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    deadline = time.monotonic() + CENTRAL_START_TIMEOUT_S
+    line = ""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([process.stdout], [], [], 0.2)
+        if ready:
+            line = process.stdout.readline()
+            break
+        if process.poll() is not None:
+            break
+    if not line.startswith("listening on "):
+        process.kill()
+        raise DemoError(
+            "the reference central did not start (is the server extra installed? run `make setup`)"
+        )
+    os.set_blocking(process.stdout.fileno(), False)
+    return process, line.removeprefix("listening on ").strip()
+
+
+def start_demo_parts(settings: Settings) -> tuple[Settings, DemoParts]:
+    """Start the central and the emulated reader; return settings pointing at them."""
+    central, base_url = start_central(settings.kiosk.id, settings.central.secret())
+    try:
+        emulator = SamEmulator()
+    except OSError as exc:
+        central.kill()
+        raise DemoError(f"cannot open a pseudo-terminal for the ID card emulator: {exc.strerror}") from exc
+    parts = DemoParts(central, base_url, emulator)
+    demo_settings = settings.with_overrides(
+        central={"base_url": base_url},
+        devices={"idcard": f"sam+serial://{emulator.path}?baud=115200&poll_ms=250"},
+    )
+    return demo_settings, parts

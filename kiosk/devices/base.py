@@ -1,0 +1,432 @@
+"""The one device model every driver shares (after UnifiedPOS and XFS4IoT, reference/devices.md §E).
+
+A device owns exactly one worker thread. Opening, polling and commands all run there, so a driver never
+needs locks around its transport, and no caller thread ever waits on hardware unless it chooses to call
+``.result()`` on a future.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import enum
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, ClassVar, Generic, Self, TypeVar
+
+if TYPE_CHECKING:
+    from kiosk.devices.registry import DeviceUrl
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+E = TypeVar("E")
+
+
+class DeviceError(Exception):
+    """Base of the errors the device layer raises itself."""
+
+
+class DeviceConfigError(DeviceError, ValueError):
+    """The settings name a driver, URL or parameter that cannot work; fixing them needs a person."""
+
+
+class DeviceClosedError(DeviceError):
+    """A command was submitted to, or still queued on, a device that is closed or closing."""
+
+
+class CommandCancelled(DeviceError):
+    """A running command stopped because someone cancelled it (or the device is closing)."""
+
+
+class CommandTimeout(DeviceError, TimeoutError):
+    """A command did not finish within the timeout given to ``submit``."""
+
+
+class DeviceState(enum.StrEnum):
+    """UnifiedPOS ControlState plus the XFS states a kiosk must tell apart."""
+
+    CLOSED = "closed"
+    IDLE = "idle"
+    BUSY = "busy"
+    ERROR = "error"  # the device answers, but wrongly: it needs recovery before it is useful again
+    OFFLINE = "offline"  # the port is there but the device does not answer
+    NO_DEVICE = "no_device"  # the port itself is gone (unplugged)
+
+
+class HealthLevel(enum.Enum):
+    INTERNAL = "internal"  # from what the driver already knows: no I/O, no side effects
+    EXTERNAL = "external"  # asks the hardware (on the worker thread)
+
+
+@dataclasses.dataclass(frozen=True)
+class HealthReport:
+    ok: bool
+    text: str
+
+
+@dataclasses.dataclass(frozen=True)
+class StatusChange:
+    old: DeviceState
+    new: DeviceState
+    reason: str
+
+
+@dataclasses.dataclass
+class Statistics:
+    """Counters in the spirit of UPOS statistics; reads work like a read-only dict (``dict(stats)``)."""
+
+    commands: int = 0
+    reads: int = 0
+    failures: int = 0
+    communication_errors: int = 0
+    timeouts: int = 0
+    reopen_attempts: int = 0
+
+    def keys(self) -> list[str]:
+        return [f.name for f in dataclasses.fields(self)]
+
+    def __getitem__(self, name: str) -> int:
+        if name not in self.keys():
+            raise KeyError(name)
+        value: int = getattr(self, name)
+        return value
+
+    def as_dict(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+
+class Listeners(Generic[E]):
+    """Callbacks for one kind of event. A failing callback is logged and never stops the device."""
+
+    def __init__(self, owner: str) -> None:
+        self._owner = owner
+        self._lock = threading.Lock()
+        self._callbacks: dict[object, Callable[[E], None]] = {}
+
+    def add(self, callback: Callable[[E], None]) -> Callable[[], None]:
+        token = object()  # a token, not the callback, so the same callable may subscribe twice
+        with self._lock:
+            self._callbacks[token] = callback
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._callbacks.pop(token, None)
+
+        return unsubscribe
+
+    def emit(self, event: E) -> None:
+        with self._lock:
+            callbacks = list(self._callbacks.values())
+        for callback in callbacks:
+            try:
+                callback(event)
+            except Exception:
+                log.exception("%s: an event listener raised", self._owner)
+
+
+class CommandContext:
+    """What a running command checks to honour its cancel and its deadline (cancelling is cooperative)."""
+
+    def __init__(self, cancel: threading.Event, deadline: float | None) -> None:
+        self._cancel = cancel
+        self._deadline = deadline
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel.is_set()
+
+    def remaining(self) -> float | None:
+        if self._deadline is None:
+            return None
+        return max(0.0, self._deadline - time.monotonic())
+
+    def check(self) -> None:
+        if self._cancel.is_set():
+            raise CommandCancelled("command cancelled")
+        if self._deadline is not None and time.monotonic() >= self._deadline:
+            raise CommandTimeout("command timed out")
+
+    def sleep(self, seconds: float) -> None:
+        """Wait, but wake at once on a cancel, and never past the deadline (then raise)."""
+        remaining = self.remaining()
+        self._cancel.wait(seconds if remaining is None else min(seconds, remaining))
+        self.check()
+
+
+class CommandFuture(Future[T]):
+    """A Future whose ``cancel()`` also reaches a command that is already running.
+
+    A queued command is cancelled outright (``cancel()`` returns True). A running one is asked to stop at
+    its next check; ``cancel()`` then returns False, as for any running Future, and the future fails with
+    ``CommandCancelled``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cancel_event = threading.Event()
+
+    def cancel(self) -> bool:
+        self.cancel_event.set()
+        return super().cancel()
+
+
+@dataclasses.dataclass
+class _Request:
+    fn: Callable[[CommandContext], object]
+    future: CommandFuture[object]
+    deadline: float | None
+    kind: str = "command"  # "open" and "close" steer the worker loop
+
+
+def _done(value: T) -> Future[T]:
+    future: Future[T] = Future()
+    future.set_result(value)
+    return future
+
+
+def _failed_future(exc: BaseException) -> CommandFuture[T]:
+    future: CommandFuture[T] = CommandFuture()
+    future.set_exception(exc)
+    return future
+
+
+class Device(abc.ABC):
+    """Base of every driver: state, events, statistics, health and one worker thread with a queue.
+
+    Subclasses implement the ``_on_*`` hooks; they all run on the worker thread.
+    """
+
+    kind: ClassVar[str]
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._lock = threading.Lock()
+        self._state = DeviceState.CLOSED
+        self._reason = "not opened"
+        self._stats = Statistics()
+        self._status_listeners: Listeners[StatusChange] = Listeners(self.name)
+        self._queue: queue.SimpleQueue[_Request] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
+        self._open_future: CommandFuture[DeviceState] | None = None
+        self._close_future: CommandFuture[None] | None = None
+        self._closing = threading.Event()
+        self._running: CommandFuture[object] | None = None
+
+    @classmethod
+    @abc.abstractmethod
+    def from_url(cls, url: DeviceUrl) -> Self:
+        """Build the driver from its settings URL; read every parameter it understands."""
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind} {self.url}"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.url} {self.state}>"
+
+    # -- state and events ------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> DeviceState:
+        with self._lock:
+            return self._state
+
+    def subscribe(self, callback: Callable[[StatusChange], None]) -> Callable[[], None]:
+        """Call ``callback`` on the worker thread whenever the state changes; returns the unsubscribe.
+
+        The callback must not wait on this device's futures: it runs on the thread that would resolve them.
+        """
+        return self._status_listeners.add(callback)
+
+    def _set_state(self, new: DeviceState, reason: str) -> None:
+        with self._lock:
+            old = self._state
+            self._reason = reason
+            if old is new:
+                return
+            self._state = new
+        log.info("%s: %s -> %s (%s)", self.name, old, new, reason)
+        self._status_listeners.emit(StatusChange(old, new, reason))
+
+    # -- statistics and health -------------------------------------------------------------------------
+
+    @property
+    def statistics(self) -> Statistics:
+        """A snapshot; the counters keep moving on the worker thread."""
+        with self._lock:
+            return dataclasses.replace(self._stats)
+
+    def reset_statistics(self) -> None:
+        with self._lock:
+            self._stats = Statistics()
+
+    def _count(self, **increments: int) -> None:
+        with self._lock:
+            for field, amount in increments.items():
+                setattr(self._stats, field, getattr(self._stats, field) + amount)
+
+    def health(self, level: HealthLevel = HealthLevel.INTERNAL, timeout: float = 5.0) -> Future[HealthReport]:
+        """INTERNAL resolves at once from memory; EXTERNAL asks the hardware on the worker thread.
+
+        Both return a future so that a caller never blocks on a device without saying so.
+        """
+        if level is HealthLevel.INTERNAL:
+            return _done(self._internal_health())
+        return self.submit(self._check_external, timeout)
+
+    def _internal_health(self) -> HealthReport:
+        with self._lock:
+            state, reason, stats = self._state, self._reason, self._stats.as_dict()
+        counters = ", ".join(f"{name} {value}" for name, value in stats.items())
+        return HealthReport(
+            ok=state in (DeviceState.IDLE, DeviceState.BUSY),
+            text=f"{self.name}: {state} ({reason}); {counters}",
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    def open(self) -> Future[DeviceState]:
+        """Start the worker and open the hardware there; the future gives the state after the first try."""
+        with self._lock:
+            if self._close_future is not None:
+                return _failed_future(DeviceError(f"{self.name} is still closing"))
+            if self._open_future is not None:
+                return self._open_future
+            self._closing = threading.Event()
+            self._worker = threading.Thread(target=self._work, name=f"device {self.name}", daemon=True)
+            future: CommandFuture[DeviceState] = self._enqueue(self._open_on_worker, None, "open")
+            self._open_future = future
+            self._worker.start()
+            return future
+
+    def close(self) -> Future[None]:
+        """Stop polling, cancel the running command, fail the queued ones, close the hardware."""
+        with self._lock:
+            if self._close_future is not None:
+                return self._close_future
+            if self._worker is None:
+                return _done(None)
+            self._closing.set()
+            if self._running is not None:
+                self._running.cancel()
+            future: CommandFuture[None] = self._enqueue(self._close_on_worker, None, "close")
+            self._close_future = future
+            return future
+
+    def submit(self, fn: Callable[[CommandContext], T], timeout: float | None = None) -> CommandFuture[T]:
+        """Queue ``fn(ctx)`` for the worker thread; ``timeout`` counts from now, including time queued."""
+        with self._lock:
+            if self._worker is None or self._closing.is_set():
+                return _failed_future(DeviceClosedError(f"{self.name} is not open"))
+            return self._enqueue(fn, timeout, "command")
+
+    def _enqueue(
+        self, fn: Callable[[CommandContext], T], timeout: float | None, kind: str
+    ) -> CommandFuture[T]:
+        future: CommandFuture[T] = CommandFuture()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        self._queue.put(_Request(fn, future, deadline, kind))  # type: ignore[arg-type]
+        return future
+
+    def _open_on_worker(self, ctx: CommandContext) -> DeviceState:
+        try:
+            self._on_open(ctx)
+        except Exception:
+            self._set_state(DeviceState.ERROR, "open failed")
+            raise
+        return self.state
+
+    def _close_on_worker(self, ctx: CommandContext) -> None:
+        try:
+            self._on_close()
+        finally:
+            self._set_state(DeviceState.CLOSED, "closed")
+
+    # -- the worker ------------------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        next_poll: float | None = None
+        while True:
+            wait = None if next_poll is None else max(0.0, next_poll - time.monotonic())
+            try:
+                request = self._queue.get(timeout=wait)
+            except queue.Empty:
+                next_poll = self._poll()
+                continue
+            if request.kind == "close":
+                self._run(request)
+                break
+            if self._closing.is_set():
+                if request.future.set_running_or_notify_cancel():
+                    request.future.set_exception(DeviceClosedError(f"{self.name} closed"))
+                continue
+            self._run(request)
+            if request.kind == "open":
+                if request.future.exception() is None:
+                    next_poll = self._next_poll_time()
+            elif next_poll is not None and time.monotonic() >= next_poll:
+                next_poll = self._poll()  # a busy queue must not starve status polling
+        with self._lock:
+            self._worker = None
+            self._open_future = None
+            self._close_future = None
+
+    def _run(self, request: _Request) -> None:
+        future = request.future
+        if not future.set_running_or_notify_cancel():
+            return
+        with self._lock:
+            self._running = future
+        try:
+            ctx = CommandContext(future.cancel_event, request.deadline)
+            ctx.check()  # it may have expired while queued
+            result = request.fn(ctx)
+        except Exception as exc:
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+        finally:
+            with self._lock:
+                self._running = None
+
+    def _poll(self) -> float | None:
+        try:
+            self._on_poll(CommandContext(self._closing, None))
+        except CommandCancelled:
+            pass  # closing
+        except Exception:
+            # A driver bug must not kill the only thread that can ever recover the device.
+            log.exception("%s: poll raised", self.name)
+            self._set_state(DeviceState.ERROR, "driver fault while polling")
+        return self._next_poll_time()
+
+    def _next_poll_time(self) -> float | None:
+        interval = self._poll_interval()
+        return None if interval is None or self._closing.is_set() else time.monotonic() + interval
+
+    # -- hooks (worker thread) -------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def _on_open(self, ctx: CommandContext) -> None:
+        """Open the hardware and set the state. A missing device is a state (no_device), not an error."""
+
+    @abc.abstractmethod
+    def _on_close(self) -> None:
+        """Release the hardware; the base then sets the state to closed."""
+
+    @abc.abstractmethod
+    def _check_external(self, ctx: CommandContext) -> HealthReport:
+        """Ask the hardware how it is, without printing, ejecting or otherwise acting."""
+
+    @abc.abstractmethod
+    def _poll_interval(self) -> float | None:
+        """Seconds until the next ``_on_poll``, asked after each one; None means the device does not poll."""
+
+    @abc.abstractmethod
+    def _on_poll(self, ctx: CommandContext) -> None:
+        """One round of status polling; ``ctx`` is cancelled when the device closes."""

@@ -1,0 +1,371 @@
+"""A SAM ID card reader emulated over a real pty pair, byte for byte, for tests, the demo and training.
+
+The reader driver opens ``device_path`` (or the stable ``link`` path) exactly as it would open
+/dev/ttyUSB0; the emulator answers on the pty master with the timing of a real reader at its baud rate.
+All card data is synthetic.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import json
+import os
+import select
+import threading
+import time
+import tomllib
+import tty
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kiosk.devices.idcard.card import LONG_TERM, CardType, Gender, IdCard, encode_text_block
+from kiosk.devices.idcard.codec import (
+    BAUD_CODES,
+    FINGERPRINT_LENS,
+    PHOTO_LEN,
+    CardData,
+    ChecksumError,
+    Command,
+    FrameParser,
+    LengthError,
+    Request,
+    Sw3,
+    build_read_payload,
+    build_response,
+    wire_seconds,
+)
+
+SYNTHETIC_PHOTO = (b"SYNTHETIC WLT PHOTO " * 52)[:PHOTO_LEN]
+SYNTHETIC_SAM_ID = b"SYNTHETIC-SAM-ID"
+
+FAULTS = frozenset(
+    {
+        "no_card",  # the card is there but the RF field does not see it
+        "removed_between_select_and_read",  # each select is followed by the card leaving the field
+        "checksum_error",  # every answer's CHK byte is wrong
+        "truncated_frame",  # every answer stops half way
+        "garbage",  # line noise (with broken preambles) before every answer
+        "silence",  # commands are received and never answered
+        "sam_not_authorised",  # every command is answered with SW3 66
+    }
+)
+
+# Noise with two near-preambles in it, so that a parser must really resynchronise, never a full preamble.
+_GARBAGE = b"\x00\xff\x13\xaa\xaa\x96\x69\x05\x08\xaa\xaa\xaa\x96\x37\x00"
+_CHUNK = 32  # bytes per write when pacing at wire speed
+
+
+@dataclasses.dataclass(frozen=True)
+class EmulatorTiming:
+    """Seconds the SAM works before it starts answering; the answer itself then takes its wire time."""
+
+    find: float = 0.020
+    select: float = 0.030
+    read: float = 0.0  # the read's cost is its 1295+ bytes on the wire: ~112 ms at 115200
+    other: float = 0.005
+    pace: bool = True  # False sends each answer in one write
+
+
+class CardFileError(ValueError):
+    pass
+
+
+def _card_data(card: IdCard) -> CardData:
+    if len(card.photo) != PHOTO_LEN:
+        raise ValueError(f"photo must be the {PHOTO_LEN}-byte WLT blob a card carries")
+    if len(card.fingerprint) not in FINGERPRINT_LENS:
+        raise ValueError(f"fingerprint must be {' or '.join(map(str, FINGERPRINT_LENS))} bytes")
+    return CardData(encode_text_block(card), card.photo, card.fingerprint)
+
+
+class SamEmulator:
+    """Serves the SAM protocol on a pty until ``close()``. Safe to drive from any thread."""
+
+    def __init__(
+        self,
+        *,
+        baud: int = 115200,
+        timing: EmulatorTiming | None = None,
+        link: str | os.PathLike[str] | None = None,
+    ) -> None:
+        if baud not in BAUD_CODES:
+            raise ValueError(f"a SAM runs at {sorted(BAUD_CODES)} baud, not {baud}")
+        self._baud = baud
+        self._timing = timing or EmulatorTiming()
+        self._master, self._slave = os.openpty()
+        # Raw from the start: with the default line discipline the pty would echo and translate bytes.
+        tty.setraw(self._slave)
+        os.set_blocking(self._master, False)
+        self.device_path = os.ttyname(self._slave)
+        self._link = Path(link) if link is not None else None
+        if self._link is not None:
+            try:
+                _point_link(self._link, self.device_path)
+            except OSError:
+                os.close(self._master)
+                os.close(self._slave)
+                raise
+        self._lock = threading.Lock()
+        self._card: CardData | None = None
+        self._selected = False
+        self._fault: str | None = None
+        self._received: Counter[Command | None] = Counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._serve, name=f"sam-emulator {self.device_path}", daemon=True
+        )
+        self._thread.start()
+
+    def __enter__(self) -> SamEmulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def path(self) -> str:
+        """The path a reader should open: the stable link if there is one, else the pty itself."""
+        return str(self._link) if self._link is not None else self.device_path
+
+    # -- what a test or a trainer does ---------------------------------------------------------------
+
+    def place_card(self, card: IdCard) -> None:
+        data = _card_data(card)  # raises here, not later on the serving thread
+        with self._lock:
+            self._card = data
+            self._selected = False
+
+    def remove_card(self) -> None:
+        with self._lock:
+            self._card = None
+            self._selected = False
+
+    def set_fault(self, name: str | None) -> None:
+        if name is not None and name not in FAULTS:
+            raise ValueError(f"unknown fault {name!r}; faults: {', '.join(sorted(FAULTS))}")
+        with self._lock:
+            self._fault = name
+
+    def received(self, command: Command) -> int:
+        """How many frames of ``command`` arrived (for read commands: how many times the card was read)."""
+        with self._lock:
+            return self._received[command]
+
+    def close(self) -> None:
+        """Stop serving and destroy the pty, as if the reader's cable were pulled."""
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        self._thread.join()
+        os.close(self._master)
+        os.close(self._slave)
+        if self._link is not None and self._link.is_symlink() and os.readlink(self._link) == self.device_path:
+            self._link.unlink()
+
+    # -- the SAM -------------------------------------------------------------------------------------
+
+    def _serve(self) -> None:
+        parser = FrameParser()
+        while not self._stop.is_set():
+            readable, _, _ = select.select([self._master], [], [], 0.05)
+            if not readable:
+                continue
+            try:
+                parser.feed(os.read(self._master, 4096))
+            except BlockingIOError:
+                continue
+            while not self._stop.is_set():
+                try:
+                    request = parser.next_request()
+                except ChecksumError:
+                    self._answer(Sw3.CHECKSUM_ERROR, b"", self._timing.other)
+                    continue
+                except LengthError:
+                    self._answer(Sw3.LENGTH_ERROR, b"", self._timing.other)
+                    continue
+                if request is None:
+                    break
+                self._handle(request)
+
+    def _handle(self, request: Request) -> None:
+        command = _command_of(request)
+        with self._lock:
+            self._received[command] += 1
+            fault = self._fault
+            if fault == "silence":
+                return
+            if fault == "sam_not_authorised":
+                sw3, data, delay = Sw3.SAM_NOT_AUTHORISED, b"", self._timing.other
+            else:
+                sw3, data, delay = self._respond(command, request, fault)
+        self._answer(sw3, data, delay, fault)
+
+    def _respond(
+        self, command: Command | None, request: Request, fault: str | None
+    ) -> tuple[Sw3, bytes, float]:
+        """The SAM's answer to one command; runs under the lock."""
+        timing = self._timing
+        in_field = self._card is not None and fault != "no_card"
+        if command is Command.FIND:
+            return (Sw3.FIND_OK, bytes(4), timing.find) if in_field else (Sw3.NO_CARD, b"", timing.find)
+        if command is Command.SELECT:
+            if not in_field:
+                return Sw3.SELECT_FAILED, b"", timing.select
+            self._selected = True
+            if fault == "removed_between_select_and_read":
+                self._card = None
+            return Sw3.OK, bytes(8), timing.select
+        if command in (Command.READ, Command.READ_WITH_FINGERPRINT):
+            if self._card is None or not self._selected or fault == "no_card":
+                return Sw3.READ_FAILED, b"", timing.read
+            with_fingerprint = command is Command.READ_WITH_FINGERPRINT
+            return Sw3.OK, build_read_payload(self._card, with_fingerprint), timing.read
+        if command is Command.RESET:
+            self._selected = False
+            return Sw3.OK, b"", timing.other
+        if command is Command.SAM_STATUS:
+            return Sw3.OK, b"", timing.other
+        if command is Command.SAM_ID:
+            return Sw3.OK, SYNTHETIC_SAM_ID, timing.other
+        if command is Command.SET_BAUD:
+            self._baud = next(baud for baud, code in BAUD_CODES.items() if code == request.para)
+            return Sw3.OK, b"", timing.other
+        return Sw3.COMMAND_ERROR, b"", timing.other
+
+    def _answer(self, sw3: Sw3, data: bytes, delay: float, fault: str | None = None) -> None:
+        frame = build_response(sw3, data)
+        if fault == "checksum_error":
+            frame = frame[:-1] + bytes([frame[-1] ^ 0xFF])
+        elif fault == "truncated_frame":
+            frame = frame[: len(frame) // 2]
+        elif fault == "garbage":
+            frame = _GARBAGE + frame
+        if self._stop.wait(delay):
+            return
+        self._send(frame)
+
+    def _send(self, frame: bytes) -> None:
+        if not self._timing.pace:
+            self._write_all(frame)
+            return
+        start = time.monotonic()
+        for offset in range(0, len(frame), _CHUNK):
+            chunk = frame[offset : offset + _CHUNK]
+            self._write_all(chunk)
+            due = start + wire_seconds(offset + len(chunk), self._baud)
+            if self._stop.wait(max(0.0, due - time.monotonic())):
+                return
+
+    def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view and not self._stop.is_set():
+            try:
+                view = view[os.write(self._master, view) :]
+            except BlockingIOError:  # nobody drains the pty: wait, but stay closable
+                select.select([], [self._master], [], 0.05)
+
+
+def _command_of(request: Request) -> Command | None:
+    if request.cmd == Command.SET_BAUD.cmd:
+        return Command.SET_BAUD if request.para in BAUD_CODES.values() else None
+    try:
+        return Command((request.cmd, request.para))
+    except ValueError:
+        return None
+
+
+def _point_link(link: Path, target: str) -> None:
+    """Make ``link`` point at ``target`` in one step, the way udev maintains /dev/serial/by-id."""
+    temporary = link.with_name(f".{link.name}.{os.getpid()}.{threading.get_ident()}")
+    os.symlink(target, temporary)
+    os.replace(temporary, link)
+
+
+# -- card files ----------------------------------------------------------------------------------------
+
+
+def _date(value: object) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    raise ValueError
+
+
+def _valid_to(value: object) -> dt.date | str:
+    return LONG_TERM if value == LONG_TERM else _date(value)
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError
+    return value
+
+
+def _count(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError
+    return value
+
+
+def _blob(value: object) -> bytes:
+    return base64.b64decode(_text(value), validate=True)
+
+
+_CONVERTERS: dict[str, tuple[Callable[[Any], object], str]] = {
+    "card_type": (CardType, f"one of {', '.join(t.value for t in CardType)}"),
+    "gender": (Gender, f"one of {', '.join(g.value for g in Gender)}"),
+    "birth_date": (_date, "a date (YYYY-MM-DD)"),
+    "valid_from": (_date, "a date (YYYY-MM-DD)"),
+    "valid_to": (_valid_to, f"a date (YYYY-MM-DD) or {LONG_TERM!r}"),
+    "issue_count": (_count, "a whole number"),
+    "photo": (_blob, "base64 text"),
+    "fingerprint": (_blob, "base64 text"),
+}
+_REQUIRED = ("card_type", "name", "gender", "birth_date", "valid_from", "valid_to", "id_number")
+_KEYS = tuple(field.name for field in dataclasses.fields(IdCard))
+
+
+def load_card_file(path: str | os.PathLike[str]) -> IdCard:
+    """A card from a .json or .toml file whose keys are ``IdCard`` fields (photo defaults to a fixed blob)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CardFileError(f"{path}: cannot read the card file ({exc.strerror})") from None
+    try:
+        if path.suffix == ".json":
+            data = json.loads(text)
+        elif path.suffix == ".toml":
+            data = tomllib.loads(text)
+        else:
+            raise CardFileError(f"{path}: a card file ends in .json or .toml")
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CardFileError(f"{path}: not valid {path.suffix[1:].upper()}: {exc}") from None
+    if not isinstance(data, dict):
+        raise CardFileError(f"{path}: the card file must hold one table of keys")
+    for key in data:
+        if key not in _KEYS:
+            raise CardFileError(
+                f"{path}: unknown key {key!r}; keys are the IdCard fields: {', '.join(_KEYS)}"
+            )
+    for key in _REQUIRED:
+        if key not in data:
+            raise CardFileError(f"{path}: missing key {key!r}")
+    values: dict[str, Any] = {"photo": SYNTHETIC_PHOTO}
+    for key, value in data.items():
+        convert, expected = _CONVERTERS.get(key, (_text, "text"))
+        try:
+            values[key] = convert(value)
+        except (ValueError, TypeError):
+            raise CardFileError(f"{path}: key {key!r} must be {expected}") from None
+    card = IdCard(**values)
+    try:
+        _card_data(card)
+    except ValueError as exc:  # the message names the key
+        raise CardFileError(f"{path}: {exc}") from None
+    return card

@@ -1,0 +1,403 @@
+"""What a signed-in citizen sees of their own account: overview, deposit records, loan."""
+
+from typing import Any
+
+from kivy.factory import Factory
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty
+
+from kiosk.i18n import N_
+from kiosk.screens.base import KioskScreen
+from kiosk.services.citizen import DepositsView, LoanView, OverviewView
+
+_STATUS = {"normal": N_("Normal"), "sealed": N_("Sealed (deposits paused)"), "closed": N_("Closed")}
+_DEPOSIT_KIND = {
+    "remit": N_("Monthly remittance"),
+    "back_pay": N_("Back payment"),
+    "withdrawal": N_("Withdrawal"),
+    "interest": N_("Interest"),
+    "transfer_in": N_("Transfer in"),
+    "transfer_out": N_("Transfer out"),
+}
+
+
+class _AccountScreen(KioskScreen):
+    loading = BooleanProperty(True)
+
+    def _unavailable(self, _error: BaseException) -> None:
+        self.app.go("notice", title=N_("The service is briefly unavailable"),
+                    body=N_("We cannot reach the centre just now. Please try again in a few minutes, or ask at "
+                    "the counter."), then="home")
+
+
+class OverviewScreen(_AccountScreen):
+    view = ObjectProperty(None, allownone=True)
+
+    def prepare(self, **params: Any) -> None:
+        self.view = None
+        self.loading = True
+        self.app.background(self.app.runtime.citizen.overview, on_result=self._show, on_error=self._unavailable)
+
+    def _show(self, view: OverviewView) -> None:
+        self.view = view
+        self.loading = False
+
+    def status_text(self, status: str) -> str:
+        return _STATUS.get(status, status)
+
+    def wipe(self) -> None:
+        self.view = None
+        self.loading = True
+
+
+class DepositsScreen(_AccountScreen):
+    rows = ListProperty([])
+    page = NumericProperty(1)
+    pages = NumericProperty(1)
+
+    def prepare(self, **params: Any) -> None:
+        self._load(1)
+
+    def _load(self, page: int) -> None:
+        self.loading = True
+        self.app.background(self.app.runtime.citizen.deposits, page, on_result=self._show,
+                            on_error=self._unavailable)
+
+    def _show(self, view: DepositsView) -> None:
+        self.rows = [
+            {"date": row.date, "kind": _DEPOSIT_KIND.get(row.kind, row.kind), "amount": row.amount,
+             "balance": row.balance, "outgoing": row.amount.startswith("-")}
+            for row in view.rows
+        ]
+        self.page, self.pages = view.page, view.pages
+        self.loading = False
+
+    def on_rows(self, *_args: Any) -> None:
+        table = self.ids.table
+        table.clear_widgets()
+        for row in self.rows:
+            line = Factory.DepositLine()
+            for key, value in row.items():
+                setattr(line, key, value)
+            table.add_widget(line)
+
+    def turn(self, step: int) -> None:
+        target = self.page + step
+        if 1 <= target <= self.pages and not self.loading:
+            self._load(target)
+
+    def wipe(self) -> None:
+        self.rows = []
+        self.page = self.pages = 1
+        self.loading = True
+
+
+class LoanScreen(_AccountScreen):
+    view = ObjectProperty(None, allownone=True)
+    no_loan = BooleanProperty(False)
+
+    def prepare(self, **params: Any) -> None:
+        self.view = None
+        self.no_loan = False
+        self.loading = True
+        self.app.background(self.app.runtime.citizen.loan, on_result=self._show, on_error=self._unavailable)
+
+    def _show(self, view: LoanView | None) -> None:
+        self.view = view
+        self.no_loan = view is None
+        self.loading = False
+
+    def on_view(self, *_args: Any) -> None:
+        plan = self.ids.plan
+        plan.clear_widgets()
+        for due, payment, remaining in self.view.upcoming if self.view else []:
+            line = Factory.PlanLine()
+            line.due, line.payment, line.remaining = due, payment, remaining
+            plan.add_widget(line)
+
+    def wipe(self) -> None:
+        self.view = None
+        self.no_loan = False
+        self.loading = True
+
+
+Builder.load_string(
+    """
+#:import theme kiosk.widgets.theme
+
+<FieldRow@BoxLayout>:
+    label: ""
+    value: ""
+    size_hint_y: None
+    height: max(dp(84), value_label.texture_size[1] + dp(24))
+    spacing: dp(24)
+    canvas.after:
+        Color:
+            rgba: theme.DIVIDER
+        Rectangle:
+            pos: self.x, self.y
+            size: self.width, dp(2)
+    Label:
+        text: root.label
+        color: theme.MUTED
+        font_size: sp(theme.SMALL + 4) * app.text_scale
+        size_hint_x: 0.4
+        text_size: self.size
+        halign: "left"
+        valign: "middle"
+    Label:
+        id: value_label
+        text: root.value
+        color: theme.TEXT
+        font_size: sp(theme.BODY) * app.text_scale
+        text_size: self.width, None
+        halign: "right"
+        valign: "middle"
+
+<AccountFooter@BoxLayout>:
+    size_hint_y: None
+    height: dp(150)
+    spacing: dp(32)
+    SecondaryButton:
+        text: app.t("Home", app.locale)
+        on_release: app.go_home()
+    KioskButton:
+        text: app.t("Exit", app.locale)
+        on_release: app.finish()
+
+<Loading@KText>:
+    halign: "center"
+    color: theme.MUTED
+    text: app.t("Loading, please wait…", app.locale)
+
+<OverviewScreen>:
+    BoxLayout:
+        orientation: "vertical"
+        Header:
+        BoxLayout:
+            orientation: "vertical"
+            padding: dp(56), dp(48)
+            spacing: dp(32)
+            KTitle:
+                text: app.t("Account overview", app.locale)
+            Loading:
+                opacity: 1 if root.loading else 0
+                height: self.texture_size[1] if root.loading else 0
+            Card:
+                opacity: 0 if root.view is None else 1
+                spacing: dp(4)
+                KMuted:
+                    text: app.t("Account balance", app.locale)
+                Label:
+                    text: root.view.balance if root.view else ""
+                    font_size: sp(104) * app.text_scale
+                    bold: True
+                    color: theme.MONEY
+                    size_hint_y: None
+                    height: dp(150)
+                    text_size: self.size
+                    halign: "left"
+                    valign: "middle"
+                FieldRow:
+                    label: app.t("Name", app.locale)
+                    value: root.view.masked_name if root.view else ""
+                FieldRow:
+                    label: app.t("ID number", app.locale)
+                    value: root.view.masked_id if root.view else ""
+                FieldRow:
+                    label: app.t("Account status", app.locale)
+                    value: app.t(root.status_text(root.view.status), app.locale) if root.view else ""
+                FieldRow:
+                    label: app.t("Monthly deposit", app.locale)
+                    value: root.view.monthly_deposit if root.view else ""
+                FieldRow:
+                    label: app.t("Deposit base", app.locale)
+                    value: root.view.deposit_base if root.view else ""
+                FieldRow:
+                    label: app.t("Rates (unit + personal)", app.locale)
+                    value: root.view.rates if root.view else ""
+                FieldRow:
+                    label: app.t("Paid up to", app.locale)
+                    value: root.view.paid_up_to if root.view else ""
+                FieldRow:
+                    label: app.t("Employer", app.locale)
+                    value: root.view.unit_name if root.view else ""
+                FieldRow:
+                    label: app.t("Account number", app.locale)
+                    value: root.view.account_no if root.view else ""
+            Widget:
+            AccountFooter:
+
+<DepositLine@BoxLayout>:
+    date: ""
+    kind: ""
+    amount: ""
+    balance: ""
+    outgoing: False
+    size_hint_y: None
+    height: dp(112)
+    padding: 0, dp(8)
+    canvas.after:
+        Color:
+            rgba: theme.DIVIDER
+        Rectangle:
+            pos: self.x, self.y
+            size: self.width, dp(2)
+    BoxLayout:
+        orientation: "vertical"
+        size_hint_x: 0.5
+        Label:
+            text: app.t(root.kind, app.locale)
+            color: theme.TEXT
+            font_size: sp(theme.SMALL + 4)
+            text_size: self.size
+            halign: "left"
+            valign: "middle"
+        Label:
+            text: root.date
+            color: theme.MUTED
+            font_size: sp(theme.SMALL - 2)
+            text_size: self.size
+            halign: "left"
+            valign: "middle"
+    BoxLayout:
+        orientation: "vertical"
+        Label:
+            text: root.amount
+            color: theme.ERROR if root.outgoing else theme.MONEY
+            font_size: sp(theme.SMALL + 6)
+            bold: True
+            text_size: self.size
+            halign: "right"
+            valign: "middle"
+        Label:
+            text: app.t("Balance", app.locale) + " " + root.balance
+            color: theme.MUTED
+            font_size: sp(theme.SMALL - 2)
+            text_size: self.size
+            halign: "right"
+            valign: "middle"
+
+<DepositsScreen>:
+    BoxLayout:
+        orientation: "vertical"
+        Header:
+        BoxLayout:
+            orientation: "vertical"
+            padding: dp(56), dp(48)
+            spacing: dp(28)
+            KTitle:
+                text: app.t("Deposit records", app.locale)
+            Loading:
+                opacity: 1 if root.loading else 0
+                height: self.texture_size[1] if root.loading else 0
+            Card:
+                id: table
+                spacing: 0
+                padding: dp(40), dp(16)
+            BoxLayout:
+                size_hint_y: None
+                height: dp(120)
+                spacing: dp(24)
+                SecondaryButton:
+                    text: app.t("Newer", app.locale)
+                    height: dp(120)
+                    disabled: root.page <= 1 or root.loading
+                    on_release: root.turn(-1)
+                KText:
+                    halign: "center"
+                    size_hint_y: None
+                    height: dp(120)
+                    text: app.t("Page {page} of {pages}", app.locale).format(page=root.page, pages=root.pages)
+                SecondaryButton:
+                    text: app.t("Older", app.locale)
+                    height: dp(120)
+                    disabled: root.page >= root.pages or root.loading
+                    on_release: root.turn(1)
+            Widget:
+            AccountFooter:
+
+<PlanLine@BoxLayout>:
+    due: ""
+    payment: ""
+    remaining: ""
+    size_hint_y: None
+    height: dp(72)
+    KText:
+        text: root.due
+        font_size: sp(theme.SMALL + 2)
+    KText:
+        text: root.payment
+        halign: "right"
+        font_size: sp(theme.SMALL + 2)
+    KText:
+        text: root.remaining
+        halign: "right"
+        color: theme.MUTED
+        font_size: sp(theme.SMALL + 2)
+
+<LoanScreen>:
+    BoxLayout:
+        orientation: "vertical"
+        Header:
+        BoxLayout:
+            orientation: "vertical"
+            padding: dp(56), dp(48)
+            spacing: dp(28)
+            KTitle:
+                text: app.t("Housing loan", app.locale)
+            Loading:
+                opacity: 1 if root.loading else 0
+                height: self.texture_size[1] if root.loading else 0
+            KText:
+                halign: "center"
+                opacity: 1 if root.no_loan else 0
+                text: app.t("You have no Housing Provident Fund loan with us.", app.locale) if root.no_loan else ""
+            Card:
+                opacity: 0 if root.view is None else 1
+                spacing: dp(4)
+                KMuted:
+                    text: app.t("Outstanding balance", app.locale)
+                Label:
+                    text: root.view.balance if root.view else ""
+                    font_size: sp(96) * app.text_scale
+                    bold: True
+                    color: theme.PRIMARY
+                    size_hint_y: None
+                    height: dp(140)
+                    text_size: self.size
+                    halign: "left"
+                    valign: "middle"
+                KText:
+                    bold: True
+                    color: theme.ERROR
+                    text: app.t("Overdue: {amount}. Please repay soon to avoid penalty interest.", app.locale).format(amount=root.view.overdue) if root.view and root.view.has_overdue else ""
+                FieldRow:
+                    label: app.t("Monthly payment", app.locale)
+                    value: root.view.monthly_payment if root.view else ""
+                FieldRow:
+                    label: app.t("Next due date", app.locale)
+                    value: root.view.next_due_date if root.view else ""
+                FieldRow:
+                    label: app.t("Loan amount", app.locale)
+                    value: root.view.principal if root.view else ""
+                FieldRow:
+                    label: app.t("Annual rate", app.locale)
+                    value: root.view.annual_rate if root.view else ""
+                FieldRow:
+                    label: app.t("Term", app.locale)
+                    value: app.t("{months} months", app.locale).format(months=root.view.term_months) if root.view else ""
+                FieldRow:
+                    label: app.t("Contract number", app.locale)
+                    value: root.view.contract_no if root.view else ""
+                KMuted:
+                    text: app.t("Next payments (due date, amount, balance after)", app.locale)
+                BoxLayout:
+                    id: plan
+                    orientation: "vertical"
+                    size_hint_y: None
+                    height: self.minimum_height
+            Widget:
+            AccountFooter:
+"""
+)

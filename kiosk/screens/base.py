@@ -1,0 +1,22 @@
+"""What every screen can do: be prepared before it is shown, and forget everything when a visit ends."""
+
+from typing import Any
+
+from kivy.app import App
+from kivy.uix.screenmanager import Screen
+
+import kiosk.widgets.common
+import kiosk.widgets.header
+import kiosk.widgets.pictures  # noqa: F401
+
+
+class KioskScreen(Screen):
+    @property
+    def app(self) -> Any:
+        return App.get_running_app()
+
+    def prepare(self, **params: Any) -> None:
+        """Called just before the screen is shown."""
+
+    def wipe(self) -> None:
+        """Forget everything of the citizen this screen shows or holds."""

@@ -1,0 +1,60 @@
+"""After every visit: thanks, and a reminder to take the ID card. Nothing of the citizen is left on it."""
+
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.lang import Builder
+
+from kiosk.screens.base import KioskScreen
+
+_SHOW_S = 10
+_AFTER_CARD_TAKEN_S = 2
+
+
+class GoodbyeScreen(KioskScreen):
+    def on_enter(self, *_args: Any) -> None:
+        self._timer = Clock.schedule_once(self._back_to_attract, _SHOW_S)
+
+    def on_leave(self, *_args: Any) -> None:
+        self._timer.cancel()
+
+    def card_taken(self) -> None:
+        self._timer.cancel()
+        self._timer = Clock.schedule_once(self._back_to_attract, _AFTER_CARD_TAKEN_S)
+
+    def _back_to_attract(self, _dt: float) -> None:
+        if self.manager.current == self.name:
+            self.app.go("attract")
+
+
+Builder.load_string(
+    """
+#:import theme kiosk.widgets.theme
+
+<GoodbyeScreen>:
+    BoxLayout:
+        orientation: "vertical"
+        Header:
+        BoxLayout:
+            orientation: "vertical"
+            padding: dp(72), dp(160)
+            spacing: dp(48)
+            Widget:
+                size_hint_y: 0.3
+            KTitle:
+                font_size: sp(76)
+                color: theme.PRIMARY
+                text: app.t("Please take your ID card", app.locale)
+            IdCardPicture:
+                size_hint: None, None
+                size: dp(480), dp(300)
+                pos_hint: {"center_x": 0.5}
+            KText:
+                halign: "center"
+                text: app.t("Thank you for using the self-service kiosk.", app.locale)
+            KMuted:
+                halign: "center"
+                text: app.t("Everything you viewed has been cleared from this screen.", app.locale)
+            Widget:
+"""
+)

@@ -1,0 +1,266 @@
+"""The citizen's visit: who is at the kiosk (from the ID card), signing in with the query password, and
+what they may see. Everything of the person lives in one `Visit` that `end_visit()` wipes."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from enum import Enum
+
+from kiosk.central import CentralClient, CentralError, CentralUnavailable
+from kiosk.central.models import Account, DepositRecord, Loan
+from kiosk.masking import format_fen, format_rate_bp, mask_id_number, mask_name
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CardHolder:
+    """The person on the ID card, as far as the kiosk needs them."""
+
+    name: str
+    id_number: str
+    card_type: str
+    expired: bool
+
+    def __repr__(self) -> str:  # never leak a name or ID number into a log line by accident
+        return f"CardHolder(card_type={self.card_type!r}, expired={self.expired})"
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.name)
+
+    @property
+    def masked_id(self) -> str:
+        return mask_id_number(self.id_number)
+
+
+class SignIn(Enum):
+    OK = "ok"
+    WRONG_PASSWORD = "wrong_password"
+    LOCKED = "locked"
+    NO_ACCOUNT = "no_account"
+    UNAVAILABLE = "unavailable"
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    outcome: SignIn
+    attempts_left: int | None = None
+
+
+@dataclass(frozen=True)
+class OverviewView:
+    """The account overview, already masked and formatted; labels are translated by the screen."""
+
+    masked_name: str
+    masked_id: str
+    account_no: str
+    balance: str
+    monthly_deposit: str
+    deposit_base: str
+    rates: str
+    status: str  # normal | sealed | closed (the screen translates it)
+    unit_name: str
+    paid_up_to: str
+    opened_on: str
+    year_deposits: str
+    year_withdrawals: str
+    has_loan: bool
+
+
+@dataclass(frozen=True)
+class DepositRow:
+    date: str
+    kind: str  # remit | back_pay | withdrawal | interest | transfer_in | transfer_out
+    amount: str
+    balance: str
+
+
+@dataclass(frozen=True)
+class DepositsView:
+    rows: list[DepositRow]
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class LoanView:
+    contract_no: str
+    principal: str
+    balance: str
+    annual_rate: str
+    term_months: int
+    monthly_payment: str
+    next_due_date: str
+    overdue: str
+    has_overdue: bool
+    upcoming: list[tuple[str, str, str]]  # (due date, principal + interest, remaining) for the next months
+
+
+class NotSignedIn(Exception):
+    """A service that needs a signed-in citizen was asked for without one (a UI bug, not a citizen's)."""
+
+
+class Unavailable(Exception):
+    """The centre cannot be reached just now; the screen says so calmly and goes home."""
+
+
+@dataclass
+class _Visit:
+    holder: CardHolder
+    session_token: str | None = None
+
+
+DEPOSIT_PAGE_SIZE = 8
+
+
+class CitizenService:
+    def __init__(self, central: CentralClient) -> None:
+        self._central = central
+        self._lock = threading.Lock()
+        self._visit: _Visit | None = None
+
+    # -- the visit ------------------------------------------------------------------------------------
+
+    def begin_visit(self, holder: CardHolder) -> None:
+        with self._lock:
+            self._visit = _Visit(holder)
+
+    @property
+    def holder(self) -> CardHolder | None:
+        visit = self._visit
+        return visit.holder if visit else None
+
+    @property
+    def signed_in(self) -> bool:
+        visit = self._visit
+        return bool(visit and visit.session_token)
+
+    def end_visit(self) -> None:
+        """Forget the citizen; tell the centre to drop the session (best effort, on this worker thread)."""
+        with self._lock:
+            visit, self._visit = self._visit, None
+        if visit and visit.session_token:
+            try:
+                self._central.close_citizen_session(visit.session_token)
+            except (CentralError, CentralUnavailable) as exc:
+                # The session expires at the centre by itself within minutes; nothing else to do.
+                log.info("closing the citizen session failed (%s); it will expire", type(exc).__name__)
+
+    # -- signing in -----------------------------------------------------------------------------------
+
+    def sign_in(self, password: str) -> SignInResult:
+        visit = self._visit
+        if visit is None:
+            raise NotSignedIn("sign_in() without a card on the reader")
+        try:
+            session = self._central.open_citizen_session(visit.holder.id_number, visit.holder.name, password)
+        except CentralUnavailable as exc:
+            log.warning("sign-in: centre unavailable (%s)", exc)
+            return SignInResult(SignIn.UNAVAILABLE)
+        except CentralError as exc:
+            if exc.code == "wrong_password":
+                left = int(exc.data.get("attempts_left", 0))
+                # The third wrong password locks the day; say so now rather than on the next try.
+                return (
+                    SignInResult(SignIn.WRONG_PASSWORD, left) if left > 0 else SignInResult(SignIn.LOCKED, 0)
+                )
+            if exc.code == "password_locked":
+                return SignInResult(SignIn.LOCKED, 0)
+            if exc.code == "citizen_not_found":
+                return SignInResult(SignIn.NO_ACCOUNT)
+            log.warning("sign-in refused with %s", exc.code)
+            return SignInResult(SignIn.UNAVAILABLE)
+        with self._lock:
+            if self._visit is visit:
+                visit.session_token = session.session_token
+                return SignInResult(SignIn.OK)
+        # The citizen left (idle wipe) while the request was in flight: do not keep the session.
+        self._central.close_citizen_session(session.session_token)
+        return SignInResult(SignIn.UNAVAILABLE)
+
+    # -- what a signed-in citizen sees ----------------------------------------------------------------
+
+    def _token(self) -> str:
+        visit = self._visit
+        if visit is None or visit.session_token is None:
+            raise NotSignedIn("no signed-in citizen")
+        return visit.session_token
+
+    def overview(self) -> OverviewView:
+        try:
+            account = self._central.account(self._token())
+        except (CentralUnavailable, CentralError) as exc:
+            raise Unavailable(str(exc)) from exc
+        return _overview_view(account)
+
+    def deposits(self, page: int = 1) -> DepositsView:
+        try:
+            result = self._central.deposits(self._token(), page=page, page_size=DEPOSIT_PAGE_SIZE)
+        except (CentralUnavailable, CentralError) as exc:
+            raise Unavailable(str(exc)) from exc
+        pages = max(1, -(-result.total // result.page_size))
+        return DepositsView([_deposit_row(item) for item in result.items], result.page, pages)
+
+    def loan(self) -> LoanView | None:
+        try:
+            loan = self._central.loan(self._token())
+        except (CentralUnavailable, CentralError) as exc:
+            raise Unavailable(str(exc)) from exc
+        return None if loan is None else _loan_view(loan)
+
+
+def _overview_view(account: Account) -> OverviewView:
+    rates = format_rate_bp(account.unit_rate_bp) + " + " + format_rate_bp(account.personal_rate_bp)
+    return OverviewView(
+        masked_name=mask_name(account.name),
+        masked_id=mask_id_number(account.id_number),
+        account_no=account.account_no,
+        balance=format_fen(account.balance_fen),
+        monthly_deposit=format_fen(account.monthly_deposit_fen),
+        deposit_base=format_fen(account.deposit_base_fen),
+        rates=rates,
+        status=account.status,
+        unit_name=account.unit_name,
+        paid_up_to=account.paid_up_to,
+        opened_on=account.opened_on.isoformat(),
+        year_deposits=format_fen(account.year_deposits_fen),
+        year_withdrawals=format_fen(account.year_withdrawals_fen),
+        has_loan=account.has_loan,
+    )
+
+
+def _deposit_row(item: DepositRecord) -> DepositRow:
+    amount = format_fen(item.amount_fen)
+    if item.amount_fen > 0:
+        amount = "+" + amount
+    return DepositRow(item.date.isoformat(), item.type, amount, format_fen(item.balance_fen))
+
+
+_UPCOMING_ROWS = 6
+
+
+def _loan_view(loan: Loan) -> LoanView:
+    upcoming = [
+        (
+            row.due_date.isoformat(),
+            format_fen(row.principal_fen + row.interest_fen),
+            format_fen(row.remaining_fen),
+        )
+        for row in loan.plan
+        if not row.paid
+    ][:_UPCOMING_ROWS]
+    return LoanView(
+        contract_no=loan.contract_no,
+        principal=format_fen(loan.principal_fen),
+        balance=format_fen(loan.balance_fen),
+        annual_rate=format_rate_bp(loan.annual_rate_bp),
+        term_months=loan.term_months,
+        monthly_payment=format_fen(loan.monthly_payment_fen),
+        next_due_date=loan.next_due_date.isoformat() if loan.next_due_date else "",
+        overdue=format_fen(loan.overdue_fen),
+        has_overdue=loan.overdue_fen > 0,
+        upcoming=upcoming,
+    )

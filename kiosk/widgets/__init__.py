@@ -1,0 +1,1 @@
+"""Kivy widgets shared by the screens (buttons, header, keypad, countdown, demo panel)."""

@@ -1,0 +1,93 @@
+"""Buttons, cards and labels used on every screen."""
+
+from kivy.lang import Builder
+from kivy.properties import ColorProperty, NumericProperty
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
+
+from kiosk.widgets import theme
+
+
+class KioskButton(ButtonBehavior, Label):
+    """A big rounded button; the whole rectangle is the touch target (elderly fingers miss small ones)."""
+
+    fill = ColorProperty(theme.PRIMARY)
+    fill_pressed = ColorProperty(theme.PRIMARY_PRESSED)
+    radius = NumericProperty(24)
+
+
+class SecondaryButton(KioskButton):
+    pass
+
+
+class Card(BoxLayout):
+    """A white panel with rounded corners that groups related information."""
+
+
+Builder.load_string(
+    """
+#:import theme kiosk.widgets.theme
+
+<KioskButton>:
+    color: theme.ON_PRIMARY
+    font_size: sp(theme.BUTTON) * app.text_scale
+    bold: True
+    size_hint_y: None
+    height: dp(150)
+    halign: "center"
+    valign: "middle"
+    text_size: self.width - dp(32), None
+    disabled_color: 1, 1, 1, 0.7
+    canvas.before:
+        Color:
+            rgba: (self.fill_pressed if self.state == "down" else self.fill) if not self.disabled else theme.DIVIDER
+        RoundedRectangle:
+            pos: self.pos
+            size: self.size
+            radius: [dp(self.radius)]
+
+<SecondaryButton>:
+    color: theme.PRIMARY
+    fill: theme.SURFACE
+    fill_pressed: theme.DIVIDER
+    canvas.after:
+        Color:
+            rgba: theme.PRIMARY
+        Line:
+            rounded_rectangle: (self.x + dp(2), self.y + dp(2), self.width - dp(4), self.height - dp(4), dp(self.radius))
+            width: dp(2.5)
+
+<Card>:
+    orientation: "vertical"
+    padding: dp(48)
+    spacing: dp(20)
+    size_hint_y: None
+    height: self.minimum_height
+    canvas.before:
+        Color:
+            rgba: theme.SURFACE
+        RoundedRectangle:
+            pos: self.pos
+            size: self.size
+            radius: [dp(28)]
+
+<KText@Label>:
+    color: theme.TEXT
+    font_size: sp(theme.BODY) * app.text_scale
+    text_size: self.width, None
+    size_hint_y: None
+    height: self.texture_size[1]
+    halign: "left"
+    valign: "middle"
+
+<KTitle@KText>:
+    font_size: sp(theme.TITLE) * app.text_scale
+    bold: True
+    halign: "center"
+
+<KMuted@KText>:
+    color: theme.MUTED
+    font_size: sp(theme.SMALL) * app.text_scale
+"""
+)

@@ -1,0 +1,45 @@
+"""The "are you still there?" overlay that runs the last seconds before a citizen's session is wiped."""
+
+from kivy.lang import Builder
+from kivy.properties import NumericProperty
+from kivy.uix.floatlayout import FloatLayout
+
+
+class IdleOverlay(FloatLayout):
+    seconds_left = NumericProperty(0)
+
+
+Builder.load_string(
+    """
+#:import theme kiosk.widgets.theme
+
+<IdleOverlay>:
+    canvas.before:
+        Color:
+            rgba: theme.SCRIM
+        Rectangle:
+            pos: self.pos
+            size: self.size
+    Card:
+        size_hint_x: 0.84
+        pos_hint: {"center_x": 0.5, "center_y": 0.5}
+        KTitle:
+            text: app.t("Are you still there?", app.locale)
+        Label:
+            text: str(root.seconds_left)
+            font_size: sp(200)
+            bold: True
+            color: theme.PRIMARY
+            size_hint_y: None
+            height: dp(260)
+        KText:
+            halign: "center"
+            text: app.t("For your privacy, this screen will be cleared when the countdown ends.", app.locale)
+        Widget:
+            size_hint_y: None
+            height: dp(16)
+        KioskButton:
+            text: app.t("Continue", app.locale)
+            on_release: app.keep_alive()
+"""
+)

@@ -1,0 +1,134 @@
+"""The demo's staff panel beside the kiosk screen: place any synthetic citizen's card on the emulated
+reader, or take it away. Not part of a production kiosk."""
+
+from typing import Any
+
+from kivy.app import App
+from kivy.factory import Factory
+from kivy.lang import Builder
+from kivy.properties import StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.services.demo import DemoCitizen, DemoService
+
+
+class DemoPanel(BoxLayout):
+    status = StringProperty("")
+
+    def __init__(self, demo: DemoService, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._demo = demo
+        self.status = "Loading the synthetic citizens…"
+        App.get_running_app().background(demo.citizens, on_result=self._show, on_error=self._failed)
+
+    def _show(self, citizens: list[DemoCitizen]) -> None:
+        self.status = f"{len(citizens)} synthetic citizens. Query password: 123456"
+        listing = self.ids.listing
+        for citizen in citizens:
+            row = Factory.DemoRow()
+            row.title = f"{citizen.name}   {citizen.id_masked}"
+            row.tags = "  ·  ".join(App.get_running_app().t(tag) for tag in citizen.tags)
+            row.bind(on_place=lambda _row, c=citizen: self.place(c))
+            listing.add_widget(row)
+
+    def _failed(self, error: BaseException) -> None:
+        self.status = f"Could not load the synthetic citizens: {type(error).__name__}"
+
+    def place(self, citizen: DemoCitizen) -> None:
+        App.get_running_app().background(self._demo.place, citizen)
+        self.status = f"Card placed: {citizen.name}"
+
+    def remove(self) -> None:
+        App.get_running_app().background(self._demo.remove)
+        self.status = "Card removed from the reader"
+
+
+class DemoRow(BoxLayout):
+    title = StringProperty("")
+    tags = StringProperty("")
+    __events__ = ("on_place",)
+
+    def on_place(self) -> None:
+        pass
+
+
+Builder.load_string(
+    """
+#:import theme kiosk.widgets.theme
+
+<DemoRow>:
+    size_hint_y: None
+    height: dp(120)
+    padding: dp(16), dp(8)
+    spacing: dp(16)
+    BoxLayout:
+        orientation: "vertical"
+        Label:
+            text: root.title
+            color: theme.TEXT
+            font_size: sp(30)
+            text_size: self.size
+            halign: "left"
+            valign: "middle"
+        Label:
+            text: root.tags
+            color: theme.WARNING
+            font_size: sp(24)
+            text_size: self.size
+            halign: "left"
+            valign: "middle"
+    KioskButton:
+        size_hint_x: None
+        width: dp(200)
+        height: dp(96)
+        pos_hint: {"center_y": 0.5}
+        font_size: sp(30)
+        text: app.t("Place card", app.locale)
+        on_release: root.dispatch("on_place")
+
+<DemoPanel>:
+    orientation: "vertical"
+    padding: dp(24)
+    spacing: dp(16)
+    canvas.before:
+        Color:
+            rgba: 0.9, 0.91, 0.93, 1
+        Rectangle:
+            pos: self.pos
+            size: self.size
+        Color:
+            rgba: theme.MUTED
+        Rectangle:
+            pos: self.x, self.y
+            size: dp(4), self.height
+    Label:
+        text: app.t("Demo controls (hall staff)", app.locale)
+        font_size: sp(40)
+        bold: True
+        color: theme.TEXT
+        size_hint_y: None
+        height: dp(80)
+    Label:
+        text: root.status
+        font_size: sp(26)
+        color: theme.MUTED
+        size_hint_y: None
+        height: dp(60)
+        text_size: self.width, None
+        halign: "left"
+    SecondaryButton:
+        height: dp(110)
+        font_size: sp(32)
+        text: app.t("Remove card from reader", app.locale)
+        on_release: root.remove()
+    ScrollView:
+        do_scroll_x: False
+        bar_width: dp(12)
+        GridLayout:
+            id: listing
+            cols: 1
+            spacing: dp(8)
+            size_hint_y: None
+            height: self.minimum_height
+"""
+)

@@ -1,0 +1,68 @@
+"""The band at the top of every screen: who serves the citizen, the time, and the language switch."""
+
+from datetime import datetime
+
+from kivy.clock import Clock
+from kivy.lang import Builder
+from kivy.properties import StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+
+class Header(BoxLayout):
+    clock_text = StringProperty("")
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self._tick()
+        Clock.schedule_interval(self._tick, 1)
+
+    def _tick(self, *_args: object) -> None:
+        self.clock_text = datetime.now().strftime("%Y-%m-%d  %H:%M")
+
+
+Builder.load_string(
+    """
+#:import theme kiosk.widgets.theme
+
+<Header>:
+    size_hint_y: None
+    height: dp(150)
+    padding: dp(40), dp(20)
+    spacing: dp(24)
+    canvas.before:
+        Color:
+            rgba: theme.PRIMARY
+        Rectangle:
+            pos: self.pos
+            size: self.size
+    BoxLayout:
+        orientation: "vertical"
+        Label:
+            text: app.t("Housing Provident Fund Self-Service", app.locale)
+            font_size: sp(44)
+            bold: True
+            color: theme.ON_PRIMARY
+            halign: "left"
+            valign: "middle"
+            text_size: self.size
+            shorten: True
+        Label:
+            text: root.clock_text
+            font_size: sp(30)
+            color: 1, 1, 1, 0.85
+            halign: "left"
+            valign: "middle"
+            text_size: self.size
+    SecondaryButton:
+        id: language
+        size_hint: None, None
+        width: dp(230)
+        height: dp(96)
+        pos_hint: {"center_y": 0.5}
+        font_size: sp(36)
+        radius: 48
+        # The switch is labelled in the language it switches TO, so a visitor who reads only that one finds it.
+        text: "English" if app.locale == "zh_CN" else "中文"
+        on_release: app.toggle_locale()
+"""
+)

@@ -1,0 +1,293 @@
+"""Drives the real kiosk (the demo's parts: reference central as a child process, SAM emulator on a pty)
+through the citizen flow with simulated touches, saving a PNG of every screen.
+
+Run by tests/ui/test_citizen_flow.py in its own process under Xvfb (Kivy allows one app per process).
+Writes `result.json` into the output directory: the steps passed, or the first failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kiosk.demo import start_demo_parts
+from kiosk.display import plan_window, prepare_kivy
+from kiosk.runtime import build_runtime
+from kiosk.settings import load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+STEP_TIMEOUT_S = 20
+
+
+class FlowFailed(AssertionError):
+    pass
+
+
+class Driver:
+    """Runs on its own thread; every UI access is posted to the Kivy thread and awaited."""
+
+    def __init__(self, app: Any, out: Path, parts: Any) -> None:
+        self.app = app
+        self.out = out
+        self.parts = parts
+        self.steps: list[str] = []
+
+    def ui(self, fn: Callable[[], Any]) -> Any:
+        from kivy.clock import Clock
+
+        done = threading.Event()
+        box: dict[str, Any] = {}
+
+        def run(_dt: float) -> None:
+            try:
+                box["value"] = fn()
+            except BaseException as exc:  # re-raised on the driver thread
+                box["error"] = exc
+            done.set()
+
+        Clock.schedule_once(run, 0)
+        if not done.wait(STEP_TIMEOUT_S):
+            raise FlowFailed("the UI thread did not answer")
+        if "error" in box:
+            raise box["error"]
+        return box.get("value")
+
+    def wait_for(self, what: str, condition: Callable[[], bool], timeout: float = STEP_TIMEOUT_S) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.ui(condition):
+                return
+            time.sleep(0.05)
+        raise FlowFailed(f"timed out waiting for {what} (screen: {self.ui(lambda: self.app.sm.current)})")
+
+    def wait_screen(self, name: str, timeout: float = STEP_TIMEOUT_S) -> None:
+        self.wait_for(
+            f"screen {name}",
+            lambda: self.app.sm.current == name and not self.app.sm.transition.is_active,
+            timeout,
+        )
+        time.sleep(0.3)  # let the fade finish drawing
+
+    def shot(self, name: str) -> None:
+        time.sleep(0.2)
+        self.ui(lambda: self.app.export_screen(self.out / f"{name}.png"))
+        self.steps.append(name)
+
+    def _find(self, root: Any, text: str) -> Any:
+        for widget in root.walk(restrict=True):
+            if (
+                getattr(widget, "text", None) == text
+                and widget.get_root_window()
+                and (hasattr(widget, "trigger_action") or widget.__class__.__name__.endswith("Button"))
+            ):
+                return widget
+        return None
+
+    def tap_text(self, text: str, where: str = "screen") -> None:
+        def locate() -> Any:
+            root = self.app.sm.current_screen if where == "screen" else self.app.root
+            widget = self._find(root, text)
+            if widget is None and where == "screen" and self.app._overlay is not None:
+                widget = self._find(self.app._overlay, text)
+            return widget
+
+        self.wait_for(f"a button '{text}'", lambda: locate() is not None and not locate().disabled)
+        self.tap(locate)
+
+    def tap(self, locate: Callable[[], Any]) -> None:
+        from kivy.tests.common import UnitTestTouch
+
+        def press() -> None:
+            widget = locate()
+            x, y = widget.to_window(*widget.center)
+            touch = UnitTestTouch(x, y)
+            touch.touch_down()
+            touch.touch_up()
+
+        self.ui(press)
+        time.sleep(0.15)
+
+    def t(self, message: str) -> str:
+        return self.ui(lambda: self.app.t(message))
+
+    def type_password(self, digits: str) -> None:
+        for digit in digits:
+
+            def key(d: str = digit) -> Any:
+                keypad = self.app.screen("password")._keypad
+                return next(k for k in keypad.children if getattr(k, "digit", None) == d)
+
+            self.tap(key)
+
+    def place_card(self, predicate: Callable[[Any], bool]) -> str:
+        """Tap "place card" in the demo panel on the first synthetic citizen matching `predicate`."""
+        from kivy.uix.widget import Widget
+
+        def rows() -> list[Any]:
+            listing = self.app.root.children[0].ids.listing
+            return list(reversed(listing.children))
+
+        self.wait_for("the demo panel's citizens", lambda: len(rows()) > 0)
+        citizens = self.app.runtime.demo.citizens()  # HTTP: from this thread, not the UI thread
+        index = next(i for i, c in enumerate(citizens) if predicate(c))
+
+        def button() -> Widget:
+            row = rows()[index]
+            row.parent.parent.scroll_to(row, animate=False)
+            return next(w for w in row.walk(restrict=True) if w.__class__.__name__ == "KioskButton")
+
+        self.ui(lambda: rows()[index].parent.parent.scroll_to(rows()[index], animate=False))
+        time.sleep(0.2)
+        self.tap(button)
+        return citizens[index].name
+
+    def remove_card(self) -> None:
+        self.tap_text(self.t("Remove card from reader"), where="root")
+
+    def check(self, what: str, condition: bool) -> None:
+        if not condition:
+            raise FlowFailed(what)
+
+    # -- the flow -------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        app = self.app
+        self.wait_screen("attract")
+        self.shot("01_attract")
+        self.tap_text("点击屏幕开始")
+        self.wait_screen("home")
+        self.shot("02_home")
+        self.tap_text("账户查询")
+        self.wait_screen("card")
+        self.shot("03_place_card")
+
+        name = self.place_card(lambda c: not c.tags)  # a normal account without a loan
+        self.wait_screen("password")
+        greeting = self.ui(lambda: app.screen("password").greeting_name)
+        self.check(
+            f"greeting shows the masked name, got {greeting!r}", greeting == name[0] + "*" * (len(name) - 1)
+        )
+        self.type_password("123")
+        self.shot("04_password")
+        self.tap_text("清空")
+        self.type_password("000000")
+        self.wait_for(
+            "the wrong-password message",
+            lambda: app.screen("password").message != "" and not app.screen("password").busy,
+        )
+        self.check("two attempts left", "2" in self.ui(lambda: app.t(app.screen("password").message)))
+        self.shot("05_wrong_password")
+        self.type_password("123456")
+        self.wait_screen("overview")
+        self.wait_for("the account", lambda: app.screen("overview").view is not None)
+        view = self.ui(lambda: app.screen("overview").view)
+        self.check("the ID number is masked", "*" in view.masked_id and len(view.masked_id) == 18)
+        self.shot("06_overview")
+
+        self.tap_text("English")
+        self.wait_for("English", lambda: app.locale == "en")
+        self.shot("07_overview_english")
+        self.tap_text("中文")
+        self.wait_for("Chinese", lambda: app.locale == "zh_CN")
+
+        self.tap_text("首页")
+        self.wait_screen("home")
+        self.tap_text("缴存明细")
+        self.wait_screen("deposits")
+        self.wait_for("deposit rows", lambda: len(app.screen("deposits").rows) > 0)
+        self.shot("08_deposits")
+        self.tap_text("下一页")
+        self.wait_for(
+            "page 2", lambda: app.screen("deposits").page == 2 and not app.screen("deposits").loading
+        )
+        self.tap_text("首页")
+        self.wait_screen("home")
+        self.tap_text("退出")
+        self.wait_screen("goodbye")
+        self.shot("09_goodbye")
+        self.check("the visit is wiped", self.ui(lambda: app.runtime.citizen.holder is None))
+        self.check("the overview is wiped", self.ui(lambda: app.screen("overview").view is None))
+        self.remove_card()
+        self.wait_screen("attract", timeout=10)
+
+        # A citizen with a loan, straight from the attract screen by placing the card.
+        self.place_card(lambda c: "Has a loan" in c.tags)
+        self.wait_screen("password")
+        self.type_password("123456")
+        self.wait_screen("overview")
+        self.tap_text("首页")
+        self.wait_screen("home")
+        self.tap_text("贷款查询")
+        self.wait_screen("loan")
+        self.wait_for("the loan", lambda: app.screen("loan").view is not None)
+        self.shot("10_loan")
+
+        # Walking away: the countdown appears, then everything is wiped.
+        self.wait_for("the idle countdown", lambda: app._overlay is not None, timeout=30)
+        self.shot("11_idle_countdown")
+        self.wait_screen("goodbye", timeout=30)
+        self.check("idle wipe forgets the citizen", self.ui(lambda: app.runtime.citizen.holder is None))
+        self.check("idle wipe clears the loan screen", self.ui(lambda: app.screen("loan").view is None))
+        self.remove_card()
+        self.wait_screen("attract", timeout=10)
+
+        # The centre goes away mid-visit: a calm message, then home.
+        self.place_card(lambda c: not c.tags)
+        self.wait_screen("password")
+        self.parts.central.terminate()
+        self.parts.central.wait(timeout=10)
+        self.type_password("123456")
+        self.wait_screen("notice")
+        self.shot("12_centre_unavailable")
+        self.tap_text("确定")
+        self.wait_screen("goodbye")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    result: dict[str, Any] = {"ok": False, "steps": []}
+
+    settings = load_settings(REPO / "config" / "demo.toml").with_overrides(
+        kiosk={"data_dir": str(args.data_dir)}, session={"idle_timeout_s": 10, "countdown_s": 4}
+    )
+    settings, parts = start_demo_parts(settings)
+    plan = plan_window(1080, 1920, fullscreen=False, kiosk_mode=False, demo_panel=True, window_height=960)
+    runtime = build_runtime(settings, card_placer=parts.emulator)
+    prepare_kivy(plan)
+    from kiosk.app import KioskApp
+
+    def started(app: Any) -> None:
+        driver = Driver(app, args.out, parts)
+
+        def scenario() -> None:
+            try:
+                driver.run()
+                result["ok"] = True
+            except BaseException:
+                result["error"] = traceback.format_exc()
+            result["steps"] = driver.steps
+            driver.ui(app.stop)
+
+        threading.Thread(target=scenario, daemon=True).start()
+
+    try:
+        KioskApp(runtime, plan, on_started=started).run()
+    finally:
+        parts.close()
+        (args.out / "result.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""The first citizen flow end to end through the real parts, under Xvfb, with a PNG of every screen.
+
+attract → home → place card → password (wrong, then right) → overview (中文 ⇄ English) → deposits → exit →
+goodbye; a loan holder who walks away (countdown, wipe); the centre going down mid-visit.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+DRIVER = Path(__file__).resolve().parent / "drive_citizen_flow.py"
+EXPECTED = [
+    "01_attract",
+    "02_home",
+    "03_place_card",
+    "04_password",
+    "05_wrong_password",
+    "06_overview",
+    "07_overview_english",
+    "08_deposits",
+    "09_goodbye",
+    "10_loan",
+    "11_idle_countdown",
+    "12_centre_unavailable",
+]
+
+
+def test_citizen_flow(xvfb_display: str, screens_dir: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "DISPLAY": xvfb_display}
+    result = subprocess.run(
+        [sys.executable, str(DRIVER), "--out", str(screens_dir), "--data-dir", str(tmp_path / "data")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    report = json.loads((screens_dir / "result.json").read_text(encoding="utf-8"))
+    assert report["ok"], report.get("error", "") + result.stderr[-3000:]
+    assert report["steps"] == EXPECTED
+    for name in EXPECTED:
+        image = Image.open(screens_dir / f"{name}.png").convert("RGB")
+        assert image.size[1] >= 900, name
+        # A screen that failed to draw is one flat colour; a real one has text, buttons and a header.
+        assert len(image.getcolors(maxcolors=1_000_000) or []) > 50, f"{name}.png looks blank"
+    assert result.returncode == 0

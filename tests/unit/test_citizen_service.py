@@ -1,0 +1,119 @@
+"""The citizen flow without a screen, against the real reference central over HTTP on loopback."""
+
+from pathlib import Path
+
+import pytest
+
+from central_server.testing import serve_in_thread
+from kiosk.central import CentralClient, CentralError
+from kiosk.central.models import DemoCard
+from kiosk.central.sequence import SequenceCounter
+from kiosk.services.citizen import CardHolder, CitizenService, NotSignedIn, SignIn, Unavailable
+
+
+def _holder(card: DemoCard) -> CardHolder:
+    return CardHolder(name=card.name, id_number=card.id_number, card_type="resident", expired=False)
+
+
+def _pick(client: CentralClient, index: int = 0, **where: object) -> DemoCard:
+    matching = [c for c in client.demo_cards() if all(getattr(c, k) == v for k, v in where.items())]
+    return matching[index]
+
+
+def test_sign_in_and_overview_are_masked(client: CentralClient) -> None:
+    card = _pick(client, status="normal", has_loan=False)
+    service = CitizenService(client)
+    service.begin_visit(_holder(card))
+    assert service.sign_in("123456").outcome is SignIn.OK
+    view = service.overview()
+    assert view.masked_id == card.id_number[:3] + "*" * 11 + card.id_number[-4:]
+    assert view.masked_name == card.name[0] + "*" * (len(card.name) - 1)
+    assert view.balance.startswith("¥") and view.status == "normal"
+    assert card.name not in repr(service.holder) and card.id_number not in repr(service.holder)
+
+
+def test_three_wrong_passwords_lock_for_the_day(client: CentralClient) -> None:
+    card = _pick(client, index=1, status="normal")
+    service = CitizenService(client)
+    service.begin_visit(_holder(card))
+    assert service.sign_in("000000").attempts_left == 2
+    assert service.sign_in("000001").attempts_left == 1
+    assert service.sign_in("000002").outcome is SignIn.LOCKED
+    assert service.sign_in("123456").outcome is SignIn.LOCKED
+
+
+def test_attempts_left_counts_down(client: CentralClient) -> None:
+    card = _pick(client, index=2, status="normal")
+    service = CitizenService(client)
+    service.begin_visit(_holder(card))
+    first = service.sign_in("000000")
+    second = service.sign_in("000001")
+    assert (first.outcome, first.attempts_left) == (SignIn.WRONG_PASSWORD, 2)
+    assert (second.outcome, second.attempts_left) == (SignIn.WRONG_PASSWORD, 1)
+    assert service.sign_in("123456").outcome is SignIn.OK  # a right password resets the count
+
+
+def test_unknown_citizen(client: CentralClient) -> None:
+    service = CitizenService(client)
+    service.begin_visit(CardHolder("王测", "120199200001010011", "resident", False))
+    assert service.sign_in("123456").outcome is SignIn.NO_ACCOUNT
+
+
+def test_deposits_are_paged_newest_first(client: CentralClient) -> None:
+    service = CitizenService(client)
+    service.begin_visit(_holder(_pick(client, status="normal")))
+    assert service.sign_in("123456").outcome is SignIn.OK
+    first, second = service.deposits(1), service.deposits(2)
+    assert first.pages >= 4 and len(first.rows) == 8
+    assert first.rows[-1].date >= second.rows[0].date
+    assert all(row.amount.startswith(("+¥", "-¥")) for row in first.rows)
+
+
+def test_loan_or_none(client: CentralClient) -> None:
+    service = CitizenService(client)
+    service.begin_visit(_holder(_pick(client, has_loan=True)))
+    assert service.sign_in("123456").outcome is SignIn.OK
+    loan = service.loan()
+    assert loan is not None and loan.term_months > 0 and loan.upcoming
+    service.end_visit()
+    service.begin_visit(_holder(_pick(client, status="normal", has_loan=False)))
+    assert service.sign_in("123456").outcome is SignIn.OK
+    assert service.loan() is None
+
+
+def test_end_visit_wipes_and_closes_the_session_at_the_centre(client: CentralClient) -> None:
+    service = CitizenService(client)
+    service.begin_visit(_holder(_pick(client, status="normal")))
+    assert service.sign_in("123456").outcome is SignIn.OK
+    token = service._visit.session_token  # type: ignore[union-attr]
+    service.end_visit()
+    assert service.holder is None and not service.signed_in
+    with pytest.raises(NotSignedIn):
+        service.overview()
+    with pytest.raises(CentralError) as caught:
+        client.account(token)
+    assert caught.value.code == "session_expired"
+
+
+def test_centre_down_is_unavailable_not_a_crash(tmp_path: Path) -> None:
+    from central_server.app import create_app
+
+    server = serve_in_thread(create_app(demo=True, terminals={"K9": "secret-secret"}))
+    client = CentralClient(
+        server.base_url,
+        terminal_id="K9",
+        centre_id="1",
+        secret="secret-secret",
+        sequence=SequenceCounter(tmp_path / "seq"),
+        timeout_s=2,
+    )
+    service = CitizenService(client)
+    card = client.demo_cards()[0]
+    service.begin_visit(_holder(card))
+    assert service.sign_in("123456").outcome is SignIn.OK
+    server.stop()
+    with pytest.raises(Unavailable):
+        service.overview()
+    service.end_visit()  # must not raise either
+    service.begin_visit(_holder(card))
+    assert service.sign_in("123456").outcome is SignIn.UNAVAILABLE

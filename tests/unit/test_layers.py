@@ -1,0 +1,75 @@
+"""The layer rules of docs/architecture.md, checked on the source: a violation names file and import."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+KIOSK = Path(__file__).resolve().parents[2] / "kiosk"
+UI_ALLOWED = ("app.py", "screens/", "widgets/")
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def _modules() -> list[tuple[str, list[str]]]:
+    return [(path.relative_to(KIOSK).as_posix(), _imports(path)) for path in sorted(KIOSK.rglob("*.py"))]
+
+
+def _violations(rule: str) -> list[str]:
+    found = []
+    for rel, names in _modules():
+        for name in names:
+            top = name.split(".")[0]
+            if rule == "kivy" and top == "kivy" and not rel.startswith(UI_ALLOWED):
+                found.append(f"kiosk/{rel} imports {name}: Kivy belongs in app.py, screens/ or widgets/")
+            if (
+                rule == "screens"
+                and rel.startswith("screens/")
+                and (
+                    name.startswith(("kiosk.devices", "kiosk.central", "kiosk.offline_queue"))
+                    or top
+                    in ("requests", "sqlalchemy", "serial", "smartcard", "escpos", "urllib3", "sqlite3")
+                )
+            ):
+                found.append(f"kiosk/{rel} imports {name}: screens call services only")
+            if (
+                rule == "devices"
+                and rel.startswith("devices/")
+                and (
+                    top == "kivy"
+                    or name.startswith(("kiosk.services", "kiosk.central", "kiosk.screens", "kiosk.app"))
+                )
+            ):
+                found.append(f"kiosk/{rel} imports {name}: devices know nothing of services, HTTP or the UI")
+            if (
+                rule == "central"
+                and rel.startswith("central/")
+                and (top == "kivy" or name.startswith(("kiosk.services", "kiosk.screens", "kiosk.devices")))
+            ):
+                found.append(
+                    f"kiosk/{rel} imports {name}: the central client knows only HTTP and the contract"
+                )
+            if rule == "server" and top == "central_server":
+                found.append(f"kiosk/{rel} imports {name}: the kiosk never imports the reference server")
+    return found
+
+
+@pytest.mark.parametrize("rule", ["kivy", "screens", "devices", "central", "server"])
+def test_layer_rule(rule: str) -> None:
+    assert _violations(rule) == []
+
+
+def test_the_check_sees_imports(tmp_path: Path) -> None:
+    # Guard against a scanner that silently finds nothing (e.g. a wrong root): the UI must show up.
+    names = dict(_modules())
+    assert "kivy.app" in names["app.py"]
+    assert any(n.startswith("kiosk.devices") for n in names["services/idcard.py"])

@@ -1,0 +1,93 @@
+"""Settings: the shipped files load; every mistake is one line naming file and key, exit code 2."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kiosk.settings import Settings, SettingsError, load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "config" / "demo.toml"
+EXAMPLE = REPO / "config" / "kiosk.example.toml"
+
+
+def test_shipped_files_load() -> None:
+    demo = load_settings(DEMO)
+    assert demo.kiosk.id == "KIOSK-DEMO-01"
+    assert demo.kiosk.data_dir == (REPO / "var" / "demo").resolve()
+    example = load_settings(EXAMPLE)
+    assert example.central.base_url.startswith("https://")
+    assert example.session.idle_timeout_s == 60 and example.session.countdown_s == 10
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+BASE = DEMO.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('base_url = "http://127.0.0.1:8765"', 'base_url = "ftp://x"', "central.base_url: must be an http"),
+        ('locale = "zh_CN"', 'locale = "fr"', "kiosk.locale:"),
+        ("idle_timeout_s = 60", "idle_timeout_s = 5", "session.idle_timeout_s:"),
+        ("countdown_s = 10", "countdown_s = 60", "session: countdown_s must be shorter"),
+        ("width = 1080", "width = 2000", "display: orientation is portrait but the size is 2000x1920"),
+        ('id = "KIOSK-DEMO-01"', 'id = "KIOSK DEMO"', "kiosk.id:"),
+        ("timeout_s = 5", "timout_s = 5", "central.timout_s: unknown key"),
+        (
+            'terminal_secret = "demo-secret-not-for-production"',
+            "",
+            "central: set exactly one of terminal_secret",
+        ),
+        ("fullscreen = false", 'fullscreen = "sometimes"', "display.fullscreen:"),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    assert old in BASE
+    path = _write(tmp_path, BASE.replace(old, new))
+    with pytest.raises(SettingsError) as caught:
+        load_settings(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ")
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_missing_section_and_bad_toml(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match=r"central: missing"):
+        load_settings(_write(tmp_path, BASE.split("[central]")[0]))
+    with pytest.raises(SettingsError, match=r"not valid TOML"):
+        load_settings(_write(tmp_path, "[kiosk\nid=1"))
+    with pytest.raises(SettingsError, match=r"no such settings file"):
+        load_settings(tmp_path / "absent.toml")
+
+
+def test_overrides_are_validated_again() -> None:
+    settings = load_settings(DEMO)
+    changed = settings.with_overrides(central={"base_url": "http://127.0.0.1:9999/"})
+    assert changed.central.base_url == "http://127.0.0.1:9999"
+    assert changed.kiosk.data_dir == settings.kiosk.data_dir
+    with pytest.raises(Exception, match="http"):
+        settings.with_overrides(central={"base_url": "nope"})
+    assert isinstance(changed, Settings)
+
+
+def test_cli_prints_one_line_and_exits_2(tmp_path: Path) -> None:
+    path = _write(tmp_path, BASE.replace("timeout_s = 5", "timeout_s = -1"))
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk", "doctor", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == [f"kiosk: {path}: central.timeout_s: Input should be greater than 0"]
+    assert "Traceback" not in result.stderr
