@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from importlib import import_module
 from pathlib import Path
 
 from kiosk import __version__
 from kiosk.settings import Settings, SettingsError, load_settings
 
 EXIT_CONFIG = 2
+# Modules with `add_commands(subparsers)` for `kiosk devices <kind> ...`.
+DEVICE_COMMANDS: tuple[str, ...] = ()
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -123,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     version = commands.add_parser("version", help="print the version")
     version.set_defaults(func=cmd_version)
+
+    devices = commands.add_parser("devices", help="read, test and emulate the kiosk's devices")
+    device_kinds = devices.add_subparsers(dest="device", required=True)
+    for module in DEVICE_COMMANDS:
+        # Each device package adds its own subcommand; importing them lazily keeps `kiosk --help` fast.
+        import_module(module).add_commands(device_kinds)
     return parser
 
 
