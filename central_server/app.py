@@ -13,7 +13,7 @@ from central_server.context import AppContext
 from central_server.dates import centre_today
 from central_server.db import Database
 from central_server.envelope import CentreSequence, install_exception_handlers
-from central_server.routes import citizen, health, terminal
+from central_server.routes import citizen, health, intake, terminal
 from central_server.routes import demo as demo_routes
 from central_server.seed import seed_if_empty
 from central_server.version import VERSION
@@ -65,7 +65,7 @@ def create_app(
     )
     app.state.context = context
     install_exception_handlers(app, context.sequence)
-    for router in (health.router, terminal.router, citizen.router):
+    for router in (health.router, terminal.router, citizen.router, intake.router):
         app.include_router(router)
     if demo:
         app.include_router(demo_routes.router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 AccountStatus = Literal["normal", "sealed", "closed"]
@@ -139,3 +139,24 @@ class CitizenSession(Base):
     citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
     terminal_id: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[int] = mapped_column(BigInteger)  # Unix seconds
+
+
+class IntakeRecord(Base):
+    """One transaction a kiosk forwarded, applied at most once per (terminal, idempotency key).
+
+    The unique constraint is the guarantee; the route's look-up only spares the error. A rejected item is
+    kept too, so a retry of its key gets the first answer again."""
+
+    __tablename__ = "intake_records"
+    __table_args__ = (UniqueConstraint("terminal_id", "idempotency_key", name="uq_intake_terminal_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    terminal_id: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(40))
+    status: Mapped[Literal["accepted", "rejected"]] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    # The payload as received (JSON text); None when rejected: the centre keeps no data it refused.
+    payload: Mapped[str | None] = mapped_column(Text)
+    kiosk_created_at: Mapped[dt.datetime]
+    received_at: Mapped[int] = mapped_column(BigInteger)  # Unix seconds

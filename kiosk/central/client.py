@@ -14,6 +14,7 @@ from kiosk.central.models import (
     DemoCard,
     DepositPage,
     Health,
+    IntakeResult,
     Loan,
     TerminalToken,
 )
@@ -102,10 +103,12 @@ class CentralClient:
             code, message, data = body["code"], body.get("message", ""), body.get("data")
         except (ValueError, KeyError, TypeError) as exc:
             raise CentralUnavailable(
-                f"{method} {path}: HTTP {response.status_code}, not an envelope"
+                f"{method} {path}: HTTP {response.status_code}, not an envelope", status=response.status_code
             ) from exc
         if response.status_code >= 500:
-            raise CentralUnavailable(f"{method} {path}: HTTP {response.status_code} {code}")
+            raise CentralUnavailable(
+                f"{method} {path}: HTTP {response.status_code} {code}", status=response.status_code
+            )
         if code != "ok":
             raise CentralError(code, message, data if isinstance(data, dict) else None)
         return data
@@ -186,6 +189,20 @@ class CentralClient:
             if exc.code == "not_found":
                 return None
             raise
+
+    def submit_batch(self, items: list[dict[str, Any]]) -> list[IntakeResult]:
+        """Forward outbox items (idempotency_key, kind, created_at, payload); one answer per item, in order.
+
+        Safe to repeat: the centre applies each idempotency key at most once. An answer that does not match
+        the items one for one is the centre's fault and raises CentralUnavailable, like garbage would."""
+        data = self._call("POST", "/v1/intake/batch", json={"items": items})
+        results = data.get("results") if isinstance(data, dict) else None
+        if not isinstance(results, list):
+            raise CentralUnavailable("POST /v1/intake/batch: data.results is not a list", status=200)
+        parsed = [_parse(IntakeResult, result) for result in results]
+        if [result.idempotency_key for result in parsed] != [item["idempotency_key"] for item in items]:
+            raise CentralUnavailable("POST /v1/intake/batch: answers do not match the items sent", status=200)
+        return parsed
 
     def demo_cards(self) -> list[DemoCard]:
         data = self._call("GET", "/v1/demo/cards")

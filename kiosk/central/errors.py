@@ -8,8 +8,14 @@ from typing import Any
 class CentralUnavailable(Exception):
     """The centre could not be reached or did not answer properly (network, timeout, 5xx, garbage).
 
-    Worth retrying later; the citizen is told the service is briefly unavailable.
+    Worth retrying later; the citizen is told the service is briefly unavailable. `status` is the HTTP
+    status when the centre did answer (5xx, or a body that is not an envelope), None when no answer came:
+    the outbox treats an answer as possibly caused by what it sent, and silence as the network's fault.
     """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class CentralError(Exception):

@@ -100,3 +100,12 @@ class DemoCard(_Model):
     valid_to: str
     status: str
     has_loan: bool
+
+
+class IntakeResult(_Model):
+    """The centre's answer to one forwarded transaction (POST /v1/intake/batch)."""
+
+    idempotency_key: str
+    status: Literal["accepted", "duplicate", "rejected"]
+    reason: str | None = None
+    reference: str | None = None

@@ -16,7 +16,10 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Generic, Self, TypeVar
+
+from kiosk.devices.statistics import SAVE_INTERVAL, Statistics, StatisticsFile
 
 if TYPE_CHECKING:
     from kiosk.devices.registry import DeviceUrl
@@ -74,30 +77,6 @@ class StatusChange:
     old: DeviceState
     new: DeviceState
     reason: str
-
-
-@dataclasses.dataclass
-class Statistics:
-    """Counters in the spirit of UPOS statistics; reads work like a read-only dict (``dict(stats)``)."""
-
-    commands: int = 0
-    reads: int = 0
-    failures: int = 0
-    communication_errors: int = 0
-    timeouts: int = 0
-    reopen_attempts: int = 0
-
-    def keys(self) -> list[str]:
-        return [f.name for f in dataclasses.fields(self)]
-
-    def __getitem__(self, name: str) -> int:
-        if name not in self.keys():
-            raise KeyError(name)
-        value: int = getattr(self, name)
-        return value
-
-    def as_dict(self) -> dict[str, int]:
-        return dataclasses.asdict(self)
 
 
 class Listeners(Generic[E]):
@@ -209,6 +188,10 @@ class Device(abc.ABC):
         self._state = DeviceState.CLOSED
         self._reason = "not opened"
         self._stats = Statistics()
+        self._stats_file: StatisticsFile | None = None
+        self._stats_loaded = False
+        self._stats_dirty = False
+        self._open_since: float | None = None  # monotonic time from which hours_open has not been counted
         self._status_listeners: Listeners[StatusChange] = Listeners(self.name)
         self._queue: queue.SimpleQueue[_Request] = queue.SimpleQueue()
         self._worker: threading.Thread | None = None
@@ -255,20 +238,60 @@ class Device(abc.ABC):
 
     # -- statistics and health -------------------------------------------------------------------------
 
+    def keep_statistics(self, path: Path, *, interval: float = SAVE_INTERVAL) -> None:
+        """Keep the counters in ``path`` across restarts: loaded at the first open, written at most every
+        ``interval`` seconds while they change, and at close. Call it before ``open``.
+        """
+        with self._lock:
+            if self._worker is not None:
+                raise DeviceError(f"{self.name}: keep_statistics must be called before open")
+            self._stats_file = StatisticsFile(path, interval=interval)
+            self._stats_loaded = False
+
     @property
     def statistics(self) -> Statistics:
-        """A snapshot; the counters keep moving on the worker thread."""
+        """A snapshot, ``hours_open`` up to now; the counters keep moving on the worker thread."""
         with self._lock:
-            return dataclasses.replace(self._stats)
+            snapshot = dataclasses.replace(self._stats)
+            if self._open_since is not None:
+                snapshot.hours_open += (time.monotonic() - self._open_since) / 3600
+            return snapshot
 
     def reset_statistics(self) -> None:
         with self._lock:
             self._stats = Statistics()
+            self._stats_dirty = True
+            if self._open_since is not None:
+                self._open_since = time.monotonic()
 
     def _count(self, **increments: int) -> None:
         with self._lock:
             for field, amount in increments.items():
                 setattr(self._stats, field, getattr(self._stats, field) + amount)
+            self._stats_dirty = True
+
+    def _statistics_due(self) -> float | None:
+        """When the worker must next write the statistics file (None: no file)."""
+        if self._stats_file is None or self._open_since is None:
+            return None
+        with self._lock:
+            dirty = self._stats_dirty
+        return self._stats_file.due(dirty)
+
+    def _save_statistics(self, *, force: bool = False) -> None:
+        """Write the counters if a write is due (or ``force``); worker thread only."""
+        due = self._statistics_due()
+        if due is None or (not force and time.monotonic() < due):
+            return
+        assert self._stats_file is not None
+        with self._lock:
+            if self._open_since is not None:
+                now = time.monotonic()
+                self._stats.hours_open += (now - self._open_since) / 3600
+                self._open_since = now
+            snapshot = dataclasses.replace(self._stats)
+            self._stats_dirty = False
+        self._stats_file.save(snapshot, self.name)
 
     def health(self, level: HealthLevel = HealthLevel.INTERNAL, timeout: float = 5.0) -> Future[HealthReport]:
         """INTERNAL resolves at once from memory; EXTERNAL asks the hardware on the worker thread.
@@ -281,8 +304,12 @@ class Device(abc.ABC):
 
     def _internal_health(self) -> HealthReport:
         with self._lock:
-            state, reason, stats = self._state, self._reason, self._stats.as_dict()
-        counters = ", ".join(f"{name} {value}" for name, value in stats.items())
+            state, reason = self._state, self._reason
+        stats = self.statistics.as_dict()
+        counters = ", ".join(
+            f"{name} {value:.2f}" if isinstance(value, float) else f"{name} {value}"
+            for name, value in stats.items()
+        )
         return HealthReport(
             ok=state in (DeviceState.IDLE, DeviceState.BUSY),
             text=f"{self.name}: {state} ({reason}); {counters}",
@@ -334,6 +361,13 @@ class Device(abc.ABC):
         return future
 
     def _open_on_worker(self, ctx: CommandContext) -> DeviceState:
+        if self._stats_file is not None and not self._stats_loaded:
+            loaded = self._stats_file.load()  # disk I/O: here, never on the caller's thread
+            with self._lock:
+                self._stats = loaded
+            self._stats_loaded = True
+        with self._lock:
+            self._open_since = time.monotonic()
         try:
             self._on_open(ctx)
         except Exception:
@@ -345,6 +379,9 @@ class Device(abc.ABC):
         try:
             self._on_close()
         finally:
+            self._save_statistics(force=True)
+            with self._lock:
+                self._open_since = None
             self._set_state(DeviceState.CLOSED, "closed")
 
     # -- the worker ------------------------------------------------------------------------------------
@@ -352,11 +389,14 @@ class Device(abc.ABC):
     def _work(self) -> None:
         next_poll: float | None = None
         while True:
-            wait = None if next_poll is None else max(0.0, next_poll - time.monotonic())
+            wake = min((t for t in (next_poll, self._statistics_due()) if t is not None), default=None)
+            wait = None if wake is None else max(0.0, wake - time.monotonic())
             try:
                 request = self._queue.get(timeout=wait)
             except queue.Empty:
-                next_poll = self._poll()
+                if next_poll is not None and time.monotonic() >= next_poll:
+                    next_poll = self._poll()
+                self._save_statistics()
                 continue
             if request.kind == "close":
                 self._run(request)
@@ -371,6 +411,7 @@ class Device(abc.ABC):
                     next_poll = self._next_poll_time()
             elif next_poll is not None and time.monotonic() >= next_poll:
                 next_poll = self._poll()  # a busy queue must not starve status polling
+            self._save_statistics()
         with self._lock:
             self._worker = None
             self._open_future = None

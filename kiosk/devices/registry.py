@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from collections.abc import Collection
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from kiosk.devices.base import Device, DeviceConfigError
@@ -108,11 +109,14 @@ class DeviceUrl:
             )
 
 
-def open_device(kind: str, url: str, *, do_not_open: bool = False) -> Device:
+def open_device(
+    kind: str, url: str, *, do_not_open: bool = False, stats_dir: Path | None = None
+) -> Device:
     """Build the driver ``url`` names for a device of ``kind`` (e.g. "idcard") and start opening it.
 
     Opening happens on the device's worker thread: this returns at once, and ``device.state`` or a
-    status subscription tells how it went.
+    status subscription tells how it went. With ``stats_dir`` the device's statistics are kept across
+    restarts in ``stats_dir/<kind>.json`` (a kiosk has one device of each kind).
     """
     parsed = DeviceUrl(url)
     driver = _DRIVERS.get((kind, parsed.scheme))
@@ -133,6 +137,8 @@ def open_device(kind: str, url: str, *, do_not_open: bool = False) -> Device:
     cls: type[Device] = getattr(module, driver.cls)
     device = cls.from_url(parsed)
     parsed.check_all_taken()
+    if stats_dir is not None:
+        device.keep_statistics(stats_dir / f"{kind}.json")
     if not do_not_open:
         device.open()
     return device

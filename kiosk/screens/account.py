@@ -129,7 +129,7 @@ Builder.load_string(
     label: ""
     value: ""
     size_hint_y: None
-    height: max(dp(84), value_label.texture_size[1] + dp(24))
+    height: max(dp(84), label_label.texture_size[1] + dp(24), value_label.texture_size[1] + dp(24))
     spacing: dp(24)
     canvas.after:
         Color:
@@ -138,11 +138,12 @@ Builder.load_string(
             pos: self.x, self.y
             size: self.width, dp(2)
     Label:
+        id: label_label
         text: root.label
         color: theme.MUTED
         font_size: sp(theme.SMALL + 4) * app.text_scale
-        size_hint_x: 0.4
-        text_size: self.size
+        size_hint_x: 0.45
+        text_size: self.width, None
         halign: "left"
         valign: "middle"
     Label:
@@ -183,49 +184,51 @@ Builder.load_string(
             Loading:
                 opacity: 1 if root.loading else 0
                 height: self.texture_size[1] if root.loading else 0
-            Card:
-                opacity: 0 if root.view is None else 1
-                spacing: dp(4)
-                KMuted:
-                    text: app.t("Account balance", app.locale)
-                Label:
-                    text: root.view.balance if root.view else ""
-                    font_size: sp(104) * app.text_scale
-                    bold: True
-                    color: theme.MONEY
-                    size_hint_y: None
-                    height: dp(150)
-                    text_size: self.size
-                    halign: "left"
-                    valign: "middle"
-                FieldRow:
-                    label: app.t("Name", app.locale)
-                    value: root.view.masked_name if root.view else ""
-                FieldRow:
-                    label: app.t("ID number", app.locale)
-                    value: root.view.masked_id if root.view else ""
-                FieldRow:
-                    label: app.t("Account status", app.locale)
-                    value: app.t(root.status_text(root.view.status), app.locale) if root.view else ""
-                FieldRow:
-                    label: app.t("Monthly deposit", app.locale)
-                    value: root.view.monthly_deposit if root.view else ""
-                FieldRow:
-                    label: app.t("Deposit base", app.locale)
-                    value: root.view.deposit_base if root.view else ""
-                FieldRow:
-                    label: app.t("Rates (unit + personal)", app.locale)
-                    value: root.view.rates if root.view else ""
-                FieldRow:
-                    label: app.t("Paid up to", app.locale)
-                    value: root.view.paid_up_to if root.view else ""
-                FieldRow:
-                    label: app.t("Employer", app.locale)
-                    value: root.view.unit_name if root.view else ""
-                FieldRow:
-                    label: app.t("Account number", app.locale)
-                    value: root.view.account_no if root.view else ""
-            Widget:
+            ScrollView:
+                do_scroll_x: False
+                bar_width: dp(10)
+                Card:
+                    opacity: 0 if root.view is None else 1
+                    spacing: dp(4)
+                    KMuted:
+                        text: app.t("Account balance", app.locale)
+                    Label:
+                        text: root.view.balance if root.view else ""
+                        font_size: sp(104) * app.text_scale
+                        bold: True
+                        color: theme.MONEY
+                        size_hint_y: None
+                        height: dp(150)
+                        text_size: self.size
+                        halign: "left"
+                        valign: "middle"
+                    FieldRow:
+                        label: app.t("Name", app.locale)
+                        value: root.view.masked_name if root.view else ""
+                    FieldRow:
+                        label: app.t("ID number", app.locale)
+                        value: root.view.masked_id if root.view else ""
+                    FieldRow:
+                        label: app.t("Account status", app.locale)
+                        value: app.t(root.status_text(root.view.status), app.locale) if root.view else ""
+                    FieldRow:
+                        label: app.t("Monthly deposit", app.locale)
+                        value: root.view.monthly_deposit if root.view else ""
+                    FieldRow:
+                        label: app.t("Deposit base", app.locale)
+                        value: root.view.deposit_base if root.view else ""
+                    FieldRow:
+                        label: app.t("Rates (unit + personal)", app.locale)
+                        value: root.view.rates if root.view else ""
+                    FieldRow:
+                        label: app.t("Paid up to", app.locale)
+                        value: root.view.paid_up_to if root.view else ""
+                    FieldRow:
+                        label: app.t("Employer", app.locale)
+                        value: root.view.unit_name if root.view else ""
+                    FieldRow:
+                        label: app.t("Account number", app.locale)
+                        value: root.view.account_no if root.view else ""
             AccountFooter:
 
 <DepositLine@BoxLayout>:
@@ -291,10 +294,13 @@ Builder.load_string(
             Loading:
                 opacity: 1 if root.loading else 0
                 height: self.texture_size[1] if root.loading else 0
-            Card:
-                id: table
-                spacing: 0
-                padding: dp(40), dp(16)
+            ScrollView:
+                do_scroll_x: False
+                bar_width: dp(10)
+                Card:
+                    id: table
+                    spacing: 0
+                    padding: dp(40), dp(16)
             BoxLayout:
                 size_hint_y: None
                 height: dp(120)
@@ -314,7 +320,6 @@ Builder.load_string(
                     height: dp(120)
                     disabled: root.page >= root.pages or root.loading
                     on_release: root.turn(1)
-            Widget:
             AccountFooter:
 
 <PlanLine@BoxLayout>:
@@ -353,51 +358,53 @@ Builder.load_string(
                 halign: "center"
                 opacity: 1 if root.no_loan else 0
                 text: app.t("You have no Housing Provident Fund loan with us.", app.locale) if root.no_loan else ""
-            Card:
-                opacity: 0 if root.view is None else 1
-                spacing: dp(4)
-                KMuted:
-                    text: app.t("Outstanding balance", app.locale)
-                Label:
-                    text: root.view.balance if root.view else ""
-                    font_size: sp(96) * app.text_scale
-                    bold: True
-                    color: theme.PRIMARY
-                    size_hint_y: None
-                    height: dp(140)
-                    text_size: self.size
-                    halign: "left"
-                    valign: "middle"
-                KText:
-                    bold: True
-                    color: theme.ERROR
-                    text: app.t("Overdue: {amount}. Please repay soon to avoid penalty interest.", app.locale).format(amount=root.view.overdue) if root.view and root.view.has_overdue else ""
-                FieldRow:
-                    label: app.t("Monthly payment", app.locale)
-                    value: root.view.monthly_payment if root.view else ""
-                FieldRow:
-                    label: app.t("Next due date", app.locale)
-                    value: root.view.next_due_date if root.view else ""
-                FieldRow:
-                    label: app.t("Loan amount", app.locale)
-                    value: root.view.principal if root.view else ""
-                FieldRow:
-                    label: app.t("Annual rate", app.locale)
-                    value: root.view.annual_rate if root.view else ""
-                FieldRow:
-                    label: app.t("Term", app.locale)
-                    value: app.t("{months} months", app.locale).format(months=root.view.term_months) if root.view else ""
-                FieldRow:
-                    label: app.t("Contract number", app.locale)
-                    value: root.view.contract_no if root.view else ""
-                KMuted:
-                    text: app.t("Next payments (due date, amount, balance after)", app.locale)
-                BoxLayout:
-                    id: plan
-                    orientation: "vertical"
-                    size_hint_y: None
-                    height: self.minimum_height
-            Widget:
+            ScrollView:
+                do_scroll_x: False
+                bar_width: dp(10)
+                Card:
+                    opacity: 0 if root.view is None else 1
+                    spacing: dp(4)
+                    KMuted:
+                        text: app.t("Outstanding balance", app.locale)
+                    Label:
+                        text: root.view.balance if root.view else ""
+                        font_size: sp(96) * app.text_scale
+                        bold: True
+                        color: theme.PRIMARY
+                        size_hint_y: None
+                        height: dp(140)
+                        text_size: self.size
+                        halign: "left"
+                        valign: "middle"
+                    KText:
+                        bold: True
+                        color: theme.ERROR
+                        text: app.t("Overdue: {amount}. Please repay soon to avoid penalty interest.", app.locale).format(amount=root.view.overdue) if root.view and root.view.has_overdue else ""
+                    FieldRow:
+                        label: app.t("Monthly payment", app.locale)
+                        value: root.view.monthly_payment if root.view else ""
+                    FieldRow:
+                        label: app.t("Next due date", app.locale)
+                        value: root.view.next_due_date if root.view else ""
+                    FieldRow:
+                        label: app.t("Loan amount", app.locale)
+                        value: root.view.principal if root.view else ""
+                    FieldRow:
+                        label: app.t("Annual rate", app.locale)
+                        value: root.view.annual_rate if root.view else ""
+                    FieldRow:
+                        label: app.t("Term", app.locale)
+                        value: app.t("{months} months", app.locale).format(months=root.view.term_months) if root.view else ""
+                    FieldRow:
+                        label: app.t("Contract number", app.locale)
+                        value: root.view.contract_no if root.view else ""
+                    KMuted:
+                        text: app.t("Next payments (due date, amount, balance after)", app.locale)
+                    BoxLayout:
+                        id: plan
+                        orientation: "vertical"
+                        size_hint_y: None
+                        height: self.minimum_height
             AccountFooter:
 """
 )

@@ -3,6 +3,7 @@
 from typing import Any
 
 from kivy.app import App
+from kivy.lang import Builder
 from kivy.uix.screenmanager import Screen
 
 import kiosk.widgets.common
@@ -20,3 +21,20 @@ class KioskScreen(Screen):
 
     def wipe(self) -> None:
         """Forget everything of the citizen this screen shows or holds."""
+
+
+# The background is drawn by each screen (not only the window's clear colour) so that screenshots of the
+# kiosk show exactly what the panel shows.
+Builder.load_string(
+    """
+#:import theme kiosk.widgets.theme
+
+<KioskScreen>:
+    canvas.before:
+        Color:
+            rgba: theme.BACKGROUND
+        Rectangle:
+            pos: self.pos
+            size: self.size
+"""
+)

@@ -38,17 +38,17 @@ Builder.load_string(
             Widget:
                 size_hint_y: None
                 height: dp(24)
-            KioskButton:
-                text: app.t("Account overview", app.locale)
-                height: dp(200)
+            Tile:
+                title: app.t("Account overview", app.locale)
+                subtitle: app.t("Balance, monthly deposit, account status", app.locale)
                 on_release: app.choose_service("overview")
-            KioskButton:
-                text: app.t("Deposit records", app.locale)
-                height: dp(200)
+            Tile:
+                title: app.t("Deposit records", app.locale)
+                subtitle: app.t("Every deposit, withdrawal and interest posting", app.locale)
                 on_release: app.choose_service("deposits")
-            KioskButton:
-                text: app.t("Housing loan", app.locale)
-                height: dp(200)
+            Tile:
+                title: app.t("Housing loan", app.locale)
+                subtitle: app.t("Balance, next payment, repayment plan", app.locale)
                 on_release: app.choose_service("loan")
             Widget:
             SecondaryButton:

@@ -239,7 +239,7 @@ def _deposit_row(item: DepositRecord) -> DepositRow:
     return DepositRow(item.date.isoformat(), item.type, amount, format_fen(item.balance_fen))
 
 
-_UPCOMING_ROWS = 6
+_UPCOMING_ROWS = 4
 
 
 def _loan_view(loan: Loan) -> LoanView:

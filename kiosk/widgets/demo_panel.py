@@ -18,11 +18,11 @@ class DemoPanel(BoxLayout):
     def __init__(self, demo: DemoService, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._demo = demo
-        self.status = "Loading the synthetic citizens…"
+        self.status = app_t("Loading the synthetic citizens…")
         App.get_running_app().background(demo.citizens, on_result=self._show, on_error=self._failed)
 
     def _show(self, citizens: list[DemoCitizen]) -> None:
-        self.status = f"{len(citizens)} synthetic citizens. Query password: 123456"
+        self.status = app_t("{count} synthetic citizens").format(count=len(citizens))
         listing = self.ids.listing
         for citizen in citizens:
             row = Factory.DemoRow()
@@ -32,15 +32,19 @@ class DemoPanel(BoxLayout):
             listing.add_widget(row)
 
     def _failed(self, error: BaseException) -> None:
-        self.status = f"Could not load the synthetic citizens: {type(error).__name__}"
+        self.status = app_t("Could not load the synthetic citizens ({error})").format(error=type(error).__name__)
 
     def place(self, citizen: DemoCitizen) -> None:
         App.get_running_app().background(self._demo.place, citizen)
-        self.status = f"Card placed: {citizen.name}"
+        self.status = app_t("Card placed: {name}").format(name=citizen.name)
 
     def remove(self) -> None:
         App.get_running_app().background(self._demo.remove)
-        self.status = "Card removed from the reader"
+        self.status = app_t("Card removed from the reader")
+
+
+def app_t(message: str) -> str:
+    return App.get_running_app().t(message)
 
 
 class DemoRow(BoxLayout):
@@ -108,6 +112,15 @@ Builder.load_string(
         color: theme.TEXT
         size_hint_y: None
         height: dp(80)
+    Label:
+        text: app.t("Query password of every synthetic citizen: 123456", app.locale)
+        font_size: sp(28)
+        bold: True
+        color: theme.PRIMARY
+        size_hint_y: None
+        height: dp(50)
+        text_size: self.width, None
+        halign: "left"
     Label:
         text: root.status
         font_size: sp(26)

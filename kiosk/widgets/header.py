@@ -39,7 +39,8 @@ Builder.load_string(
         orientation: "vertical"
         Label:
             text: app.t("Housing Provident Fund Self-Service", app.locale)
-            font_size: sp(44)
+            # English runs about twice as wide as Chinese for the same title.
+            font_size: sp(44) if app.locale == "zh_CN" else sp(34)
             bold: True
             color: theme.ON_PRIMARY
             halign: "left"

@@ -210,7 +210,7 @@ def test_internal_health_is_immediate_and_external_runs_on_the_worker(device: Fa
     assert internal.result() == HealthReport(
         False,
         "fake fake://: closed (not opened); commands 0, reads 0, failures 0, communication_errors 0, "
-        "timeouts 0, reopen_attempts 0",
+        "timeouts 0, reopen_attempts 0, hours_open 0.00",
     )
     device.open().result(timeout=2)
     assert device.health().result().ok

@@ -14,11 +14,17 @@ import pytest
 
 from kiosk.devices.idcard.card import IdCard, decode_text_block
 from kiosk.devices.idcard.codec import Command, build_frame, command_frame
-from kiosk.devices.idcard.emulator import SYNTHETIC_PHOTO, CardFileError, SamEmulator, load_card_file
+from kiosk.devices.idcard.emulator import (
+    SAMPLE_CARDS,
+    SYNTHETIC_PHOTO,
+    CardFileError,
+    SamEmulator,
+    load_card_file,
+)
 
 from .support import FOREIGN_2017, FOREIGN_2023, HMT_PERMIT, RESIDENT, RESIDENT_LONG_TERM_X
 
-CARDS = Path(__file__).parent / "cards"
+CARDS = SAMPLE_CARDS
 
 
 @pytest.fixture

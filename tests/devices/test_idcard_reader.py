@@ -13,7 +13,7 @@ import pytest
 from kiosk.devices.base import CommandCancelled, CommandTimeout, DeviceState, HealthLevel, StatusChange
 from kiosk.devices.idcard.card import encode_text_block
 from kiosk.devices.idcard.codec import CardData, Command
-from kiosk.devices.idcard.emulator import EmulatorTiming, SamEmulator, load_card_file
+from kiosk.devices.idcard.emulator import SAMPLE_CARDS, EmulatorTiming, SamEmulator, load_card_file
 from kiosk.devices.idcard.reader import (
     CardInserted,
     CardRemoved,
@@ -25,7 +25,7 @@ from kiosk.devices.registry import open_device
 
 from .support import RESIDENT, Recorder, wait_until
 
-CARDS = Path(__file__).parent / "cards"
+CARDS = SAMPLE_CARDS
 FAST = "poll_ms=20&timeout_ms=100&reopen_ms=50"
 
 

@@ -83,7 +83,7 @@ class Driver:
     def _find(self, root: Any, text: str) -> Any:
         for widget in root.walk(restrict=True):
             if (
-                getattr(widget, "text", None) == text
+                text in (getattr(widget, "text", None), getattr(widget, "title", None))
                 and widget.get_root_window()
                 and (hasattr(widget, "trigger_action") or widget.__class__.__name__.endswith("Button"))
             ):
@@ -187,6 +187,8 @@ class Driver:
         self.type_password("123456")
         self.wait_screen("overview")
         self.wait_for("the account", lambda: app.screen("overview").view is not None)
+        time.sleep(0.3)
+        self.ui(lambda: app.root.export_to_png(str(self.out / "demo_window.png")))
         view = self.ui(lambda: app.screen("overview").view)
         self.check("the ID number is masked", "*" in view.masked_id and len(view.masked_id) == 18)
         self.shot("06_overview")

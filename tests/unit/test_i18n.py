@@ -9,8 +9,8 @@ from babel.messages.pofile import read_po
 from kiosk.i18n import LOCALE_DIR, Translator
 
 KIOSK = Path(__file__).resolve().parents[2] / "kiosk"
-# app.t("..."), self.app.t("..."), N_("...") with implicit string concatenation inside.
-_CALL = re.compile(r'(?:\bt|\bN_)\(\s*((?:"(?:[^"\\]|\\.)*"\s*)+)')
+# app.t("..."), self.app.t("..."), app_t("..."), N_("..."), with implicit string concatenation inside.
+_CALL = re.compile(r'(?:\bt|_t|\bN_)\(\s*((?:"(?:[^"\\]|\\.)*"\s*)+)')
 
 
 def used_messages() -> set[str]:

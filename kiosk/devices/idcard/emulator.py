@@ -2,7 +2,8 @@
 
 The reader driver opens ``device_path`` (or the stable ``link`` path) exactly as it would open
 /dev/ttyUSB0; the emulator answers on the pty master with the timing of a real reader at its baud rate.
-All card data is synthetic.
+``unplug()`` and ``replug()`` do to the pty what pulling and plugging the USB cable does to the tty.
+All card data is synthetic; sample card files of every type ship in ``cards/`` (``SAMPLE_CARDS``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from kiosk.devices.idcard.codec import (
 )
 
 SYNTHETIC_PHOTO = (b"SYNTHETIC WLT PHOTO " * 52)[:PHOTO_LEN]
+SAMPLE_CARDS = Path(__file__).parent / "cards"
 SYNTHETIC_SAM_ID = b"SYNTHETIC-SAM-ID"
 
 FAULTS = frozenset(
@@ -82,6 +84,23 @@ def _card_data(card: IdCard) -> CardData:
     return CardData(encode_text_block(card), card.photo, card.fingerprint)
 
 
+class _Plug:
+    """One plugged-in period: the pty pair and the thread serving it."""
+
+    def __init__(self) -> None:
+        self.master, self.slave = os.openpty()
+        # Raw from the start: with the default line discipline the pty would echo and translate bytes.
+        tty.setraw(self.slave)
+        os.set_blocking(self.master, False)
+        self.path = os.ttyname(self.slave)
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def close(self) -> None:
+        os.close(self.master)
+        os.close(self.slave)
+
+
 class SamEmulator:
     """Serves the SAM protocol on a pty until ``close()``. Safe to drive from any thread."""
 
@@ -94,31 +113,20 @@ class SamEmulator:
     ) -> None:
         if baud not in BAUD_CODES:
             raise ValueError(f"a SAM runs at {sorted(BAUD_CODES)} baud, not {baud}")
+        self._power_on_baud = baud
         self._baud = baud
         self._timing = timing or EmulatorTiming()
-        self._master, self._slave = os.openpty()
-        # Raw from the start: with the default line discipline the pty would echo and translate bytes.
-        tty.setraw(self._slave)
-        os.set_blocking(self._master, False)
-        self.device_path = os.ttyname(self._slave)
         self._link = Path(link) if link is not None else None
-        if self._link is not None:
-            try:
-                _point_link(self._link, self.device_path)
-            except OSError:
-                os.close(self._master)
-                os.close(self._slave)
-                raise
         self._lock = threading.Lock()
         self._card: CardData | None = None
         self._selected = False
         self._fault: str | None = None
         self._received: Counter[Command | None] = Counter()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._serve, name=f"sam-emulator {self.device_path}", daemon=True
-        )
-        self._thread.start()
+        self._plug_lock = threading.Lock()  # serialises unplug, replug and close
+        self._plug: _Plug | None = None
+        self._closed = False
+        self.device_path = ""
+        self.replug()
 
     def __enter__(self) -> SamEmulator:
         return self
@@ -130,6 +138,10 @@ class SamEmulator:
     def path(self) -> str:
         """The path a reader should open: the stable link if there is one, else the pty itself."""
         return str(self._link) if self._link is not None else self.device_path
+
+    @property
+    def plugged(self) -> bool:
+        return self._plug is not None
 
     # -- what a test or a trainer does ---------------------------------------------------------------
 
@@ -155,54 +167,95 @@ class SamEmulator:
         with self._lock:
             return self._received[command]
 
-    def close(self) -> None:
-        """Stop serving and destroy the pty, as if the reader's cable were pulled."""
-        if self._stop.is_set():
+    def unplug(self) -> None:
+        """Destroy the pty and its link, as pulling the reader's cable does; the card stays where it lies."""
+        with self._plug_lock:
+            self._unplug()
+
+    def _unplug(self) -> None:
+        plug, self._plug = self._plug, None
+        if plug is None:
             return
-        self._stop.set()
-        self._thread.join()
-        os.close(self._master)
-        os.close(self._slave)
-        if self._link is not None and self._link.is_symlink() and os.readlink(self._link) == self.device_path:
+        plug.stop.set()
+        if plug.thread is not None:
+            plug.thread.join()
+        plug.close()
+        if self._link is not None and self._link.is_symlink() and os.readlink(self._link) == plug.path:
             self._link.unlink()
+
+    def replug(self) -> None:
+        """A new pty behind the same link, as plugging the reader in again gives a new /dev/ttyUSBn.
+
+        The SAM starts afresh: nothing selected, back at its power-on baud rate.
+        """
+        with self._plug_lock:
+            if self._closed:
+                raise RuntimeError("the emulator is closed")
+            if self._plug is not None:
+                raise RuntimeError("the emulator is plugged in already")
+            self._plug_in()
+
+    def _plug_in(self) -> None:
+        plug = _Plug()
+        if self._link is not None:
+            try:
+                _point_link(self._link, plug.path)
+            except OSError:
+                plug.close()
+                raise
+        with self._lock:
+            self._selected = False
+            self._baud = self._power_on_baud
+        plug.thread = threading.Thread(target=self._serve, args=(plug,), name=f"sam-emulator {plug.path}")
+        plug.thread.daemon = True
+        self.device_path = plug.path
+        self._plug = plug
+        plug.thread.start()
+
+    def close(self) -> None:
+        """Stop serving and destroy the pty, for good."""
+        with self._plug_lock:
+            self._closed = True
+            self._unplug()
 
     # -- the SAM -------------------------------------------------------------------------------------
 
-    def _serve(self) -> None:
+    def _serve(self, plug: _Plug) -> None:
         parser = FrameParser()
-        while not self._stop.is_set():
-            readable, _, _ = select.select([self._master], [], [], 0.05)
+        while not plug.stop.is_set():
+            readable, _, _ = select.select([plug.master], [], [], 0.05)
             if not readable:
                 continue
             try:
-                parser.feed(os.read(self._master, 4096))
+                parser.feed(os.read(plug.master, 4096))
             except BlockingIOError:
                 continue
-            while not self._stop.is_set():
+            while not plug.stop.is_set():
                 try:
                     request = parser.next_request()
                 except ChecksumError:
-                    self._answer(Sw3.CHECKSUM_ERROR, b"", self._timing.other)
+                    self._answer(plug, Sw3.CHECKSUM_ERROR, b"", self._timing.other)
                     continue
                 except LengthError:
-                    self._answer(Sw3.LENGTH_ERROR, b"", self._timing.other)
+                    self._answer(plug, Sw3.LENGTH_ERROR, b"", self._timing.other)
                     continue
                 if request is None:
                     break
-                self._handle(request)
+                self._handle(plug, request)
 
-    def _handle(self, request: Request) -> None:
+    def _handle(self, plug: _Plug, request: Request) -> None:
         command = _command_of(request)
         with self._lock:
             self._received[command] += 1
             fault = self._fault
             if fault == "silence":
                 return
+            baud = self._baud  # a set-baud command is answered at the old rate, then the SAM switches
             if fault == "sam_not_authorised":
                 sw3, data, delay = Sw3.SAM_NOT_AUTHORISED, b"", self._timing.other
             else:
                 sw3, data, delay = self._respond(command, request, fault)
-        self._answer(sw3, data, delay, fault)
+        self._answer(plug, sw3, data, delay, fault, baud)
 
     def _respond(
         self, command: Command | None, request: Request, fault: str | None
@@ -236,7 +289,15 @@ class SamEmulator:
             return Sw3.OK, b"", timing.other
         return Sw3.COMMAND_ERROR, b"", timing.other
 
-    def _answer(self, sw3: Sw3, data: bytes, delay: float, fault: str | None = None) -> None:
+    def _answer(
+        self,
+        plug: _Plug,
+        sw3: Sw3,
+        data: bytes,
+        delay: float,
+        fault: str | None = None,
+        baud: int | None = None,
+    ) -> None:
         frame = build_response(sw3, data)
         if fault == "checksum_error":
             frame = frame[:-1] + bytes([frame[-1] ^ 0xFF])
@@ -244,29 +305,32 @@ class SamEmulator:
             frame = frame[: len(frame) // 2]
         elif fault == "garbage":
             frame = _GARBAGE + frame
-        if self._stop.wait(delay):
+        if baud is None:
+            with self._lock:
+                baud = self._baud
+        if plug.stop.wait(delay):
             return
-        self._send(frame)
+        self._send(plug, frame, baud)
 
-    def _send(self, frame: bytes) -> None:
+    def _send(self, plug: _Plug, frame: bytes, baud: int) -> None:
         if not self._timing.pace:
-            self._write_all(frame)
+            self._write_all(plug, frame)
             return
         start = time.monotonic()
         for offset in range(0, len(frame), _CHUNK):
             chunk = frame[offset : offset + _CHUNK]
-            self._write_all(chunk)
-            due = start + wire_seconds(offset + len(chunk), self._baud)
-            if self._stop.wait(max(0.0, due - time.monotonic())):
+            self._write_all(plug, chunk)
+            due = start + wire_seconds(offset + len(chunk), baud)
+            if plug.stop.wait(max(0.0, due - time.monotonic())):
                 return
 
-    def _write_all(self, data: bytes) -> None:
+    def _write_all(self, plug: _Plug, data: bytes) -> None:
         view = memoryview(data)
-        while view and not self._stop.is_set():
+        while view and not plug.stop.is_set():
             try:
-                view = view[os.write(self._master, view) :]
+                view = view[os.write(plug.master, view) :]
             except BlockingIOError:  # nobody drains the pty: wait, but stay closable
-                select.select([], [self._master], [], 0.05)
+                select.select([], [plug.master], [], 0.05)
 
 
 def _command_of(request: Request) -> Command | None:

@@ -29,6 +29,7 @@ from kiosk.devices.base import (
     CommandFuture,
     Device,
     DeviceConfigError,
+    DeviceError,
     DeviceState,
     HealthReport,
     Listeners,
@@ -148,6 +149,25 @@ class IdCardReader(Device):
                 ctx.sleep(self._poll_interval())
 
         return self.submit(wait, timeout)
+
+    def read_now(self, timeout: float | None) -> CommandFuture[IdCard | None]:
+        """One find, select and read right now: the card in the field, or None when there is none.
+
+        For diagnostics and measurements: it reads a card that rests on the reader again, emits no card
+        events and leaves the placement logic as it was.
+        """
+        return self.submit(self._read_now, timeout)
+
+    def _read_now(self, ctx: CommandContext) -> IdCard | None:
+        if not self._find(ctx):
+            return None
+        try:
+            card = self._read(ctx)
+        except READ_ERRORS:
+            self._count(failures=1)
+            raise
+        self._count(reads=1)
+        return card
 
     def _poll_interval(self) -> float:
         return self._poll_seconds
@@ -294,6 +314,15 @@ class SamIdCardReader(IdCardReader):
         except _PortLost:
             self._disconnect()
             return None
+
+    def _read_now(self, ctx: CommandContext) -> IdCard | None:
+        if self._port is None:
+            raise DeviceError(f"{self.name}: no device ({self._path} is not open)")
+        try:
+            return super()._read_now(ctx)
+        except _PortLost:
+            self._disconnect()
+            raise DeviceError(f"{self.name}: no device ({self._path} went away)") from None
 
     def _check_external(self, ctx: CommandContext) -> HealthReport:
         if self._port is None:

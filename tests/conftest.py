@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "screens"
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""Receipts: a paper-width-independent model and the templates the kiosk prints (pure: no devices, no UI)."""

@@ -1,0 +1,99 @@
+"""`kiosk doctor` on the demo configuration, pointed at a live central and an emulated ID card reader."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from central_server.app import create_app
+from central_server.testing import RunningServer, serve_in_thread
+from kiosk.devices.idcard.emulator import SamEmulator
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def parts() -> Iterator[tuple[RunningServer, SamEmulator]]:
+    server = serve_in_thread(
+        create_app(demo=True, terminals={"KIOSK-DEMO-01": "demo-secret-not-for-production"})
+    )
+    emulator = SamEmulator()
+    yield server, emulator
+    emulator.close()
+    server.stop()
+
+
+def _config(tmp_path: Path, base_url: str, idcard: str) -> Path:
+    text = (REPO / "config" / "demo.toml").read_text(encoding="utf-8")
+    text = text.replace('base_url = "http://127.0.0.1:8765"', f'base_url = "{base_url}"')
+    text = text.replace('idcard = "sim://"', f'idcard = "{idcard}"')
+    text = text.replace('data_dir = "../var/demo"', f'data_dir = "{tmp_path / "data"}"')
+    path = tmp_path / "kiosk.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _doctor(config: Path, display: str | None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    if display:
+        env["DISPLAY"] = display
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", "doctor", "--config", str(config)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_all_green_on_the_demo_parts(
+    parts: tuple[RunningServer, SamEmulator], tmp_path: Path, xvfb_display: str
+) -> None:
+    server, emulator = parts
+    config = _config(tmp_path, server.base_url, f"sam+serial://{emulator.path}?baud=115200")
+    result = _doctor(config, xvfb_display)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["CHECK", "STATUS", "DETAIL"]
+    statuses = {line.split("  ")[0].strip(): line for line in lines[1:]}
+    for check in (
+        "display",
+        "Chinese font",
+        "data dir",
+        "device idcard",
+        "central",
+        "clock skew",
+        "terminal login",
+    ):
+        assert check in statuses, f"{check} missing from:\n{result.stdout}"
+        assert " ok " in statuses[check], statuses[check]
+    assert "NotoSansCJKsc-Regular.otf" in statuses["Chinese font"]
+
+
+def test_red_rows_and_exit_code(tmp_path: Path) -> None:
+    config = _config(tmp_path, "http://127.0.0.1:9", "sam+serial:///dev/no-such-reader?baud=115200")
+    result = _doctor(config, display=None)
+    assert result.returncode == 1
+    out = result.stdout
+    assert any(line.startswith("display") and "FAIL" in line for line in out.splitlines())
+    assert any(
+        line.startswith("central") and "FAIL" in line and "127.0.0.1:9" in line for line in out.splitlines()
+    )
+    device = next(line for line in out.splitlines() if line.startswith("device idcard"))
+    assert "FAIL" in device and "/dev/no-such-reader" in device
+    assert "Traceback" not in result.stderr
+
+
+def test_wrong_terminal_secret_is_named(
+    parts: tuple[RunningServer, SamEmulator], tmp_path: Path, xvfb_display: str
+) -> None:
+    server, emulator = parts
+    config = _config(tmp_path, server.base_url, f"sam+serial://{emulator.path}")
+    config.write_text(config.read_text().replace("demo-secret-not-for-production", "a-wrong-secret"))
+    result = _doctor(config, xvfb_display)
+    assert result.returncode == 1
+    login = next(line for line in result.stdout.splitlines() if line.startswith("terminal login"))
+    assert "FAIL" in login and "KIOSK-DEMO-01" in login
