@@ -252,10 +252,31 @@ class Driver:
         self.wait_screen("goodbye")
 
 
+def lockdown(driver: Driver) -> None:
+    """Kiosk mode: Esc and the window's close button leave the citizen's screen where it is; input
+    providers are pinned (no automatic sysfs probe next to the mouse, no multitouch emulation)."""
+    from kivy.config import Config
+    from kivy.core.window import Window
+
+    app = driver.app
+    driver.wait_screen("attract")
+    driver.tap_text("点击屏幕开始")
+    driver.wait_screen("home")
+    vetoed = driver.ui(lambda: Window.dispatch("on_request_close"))
+    driver.check("window close is refused", vetoed is True)
+    driver.ui(lambda: Window.dispatch("on_keyboard", 27, 9, None, []))
+    time.sleep(0.5)
+    driver.check("Esc leaves the screen as it was", driver.ui(lambda: app.sm.current) == "home")
+    inputs = dict(Config.items("input"))
+    driver.check(f"input providers pinned, got {inputs}", inputs == {"mouse": "mouse,disable_multitouch"})
+    driver.steps.append("lockdown")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--scenario", choices=("flow", "lockdown"), default="flow")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {"ok": False, "steps": []}
@@ -264,8 +285,11 @@ def main() -> int:
         kiosk={"data_dir": str(args.data_dir)}, session={"idle_timeout_s": 10, "countdown_s": 4}
     )
     settings, parts = start_demo_parts(settings)
-    plan = plan_window(1080, 1920, fullscreen=False, kiosk_mode=False, demo_panel=True, window_height=960)
-    runtime = build_runtime(settings, card_placer=parts.emulator)
+    kiosk_mode = args.scenario == "lockdown"
+    plan = plan_window(
+        1080, 1920, fullscreen=False, kiosk_mode=kiosk_mode, demo_panel=not kiosk_mode, window_height=960
+    )
+    runtime = build_runtime(settings, card_placer=None if kiosk_mode else parts.emulator)
     prepare_kivy(plan)
     from kiosk.app import KioskApp
 
@@ -274,7 +298,7 @@ def main() -> int:
 
         def scenario() -> None:
             try:
-                driver.run()
+                driver.run() if args.scenario == "flow" else lockdown(driver)
                 result["ok"] = True
             except BaseException:
                 result["error"] = traceback.format_exc()

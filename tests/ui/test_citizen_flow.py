@@ -47,3 +47,26 @@ def test_citizen_flow(xvfb_display: str, screens_dir: Path, tmp_path: Path) -> N
         # A screen that failed to draw is one flat colour; a real one has text, buttons and a header.
         assert len(image.getcolors(maxcolors=1_000_000) or []) > 50, f"{name}.png looks blank"
     assert result.returncode == 0
+
+
+def test_kiosk_mode_refuses_escape_and_close(xvfb_display: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(DRIVER),
+            "--out",
+            str(out),
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--scenario",
+            "lockdown",
+        ],
+        env={**os.environ, "DISPLAY": xvfb_display},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    report = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    assert report["ok"], report.get("error", "") + result.stderr[-3000:]
+    assert report["steps"] == ["lockdown"]
