@@ -12,8 +12,9 @@ from kiosk import __version__
 from kiosk.settings import Settings, SettingsError, load_settings
 
 EXIT_CONFIG = 2
-# Modules with `add_commands(subparsers)` for `kiosk devices <kind> ...`.
-DEVICE_COMMANDS: tuple[str, ...] = ()
+# Modules with `add_commands(subparsers)` for `kiosk devices <kind> ...` and for `kiosk <group> ...`.
+DEVICE_COMMANDS: tuple[str, ...] = ("kiosk.devices.idcard.cli",)
+GROUP_COMMANDS: tuple[str, ...] = ("kiosk.remote_config.cli",)
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -132,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     for module in DEVICE_COMMANDS:
         # Each device package adds its own subcommand; importing them lazily keeps `kiosk --help` fast.
         import_module(module).add_commands(device_kinds)
+    for module in GROUP_COMMANDS:
+        import_module(module).add_commands(commands)
     return parser
 
 

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
+from kiosk import __version__
 from kiosk.central import CentralClient
+from kiosk.central.fleet import FleetApi
 from kiosk.central.sequence import SequenceCounter
 from kiosk.devices.registry import open_device
 from kiosk.fonts import UiFonts, find_ui_fonts
 from kiosk.i18n import Translator
+from kiosk.remote_config.bundle import load_trusted_keys
+from kiosk.remote_config.schema import RemoteConfig
+from kiosk.remote_config.store import ConfigStore
 from kiosk.services.background import Background
 from kiosk.services.citizen import CitizenService
 from kiosk.services.demo import DemoService
+from kiosk.services.fleet import FleetAgent
+from kiosk.services.health import KioskHealth
 from kiosk.services.idcard import IdCardService
+from kiosk.services.policy import KioskPolicy
+from kiosk.services.remote_config import RemoteConfigService
 from kiosk.settings import Settings
 
 
@@ -25,9 +38,50 @@ class Runtime:
     citizen: CitizenService
     idcard: IdCardService
     background: Background
+    policy: KioskPolicy
+    health: KioskHealth
+    fleet: FleetAgent | None = None
+    remote: RemoteConfigService | None = None
     demo: DemoService | None = None
+    # Set while a citizen is being served: configuration changes wait until it clears.
+    visit_active: threading.Event = field(default_factory=threading.Event)
+    started_at: float = field(default_factory=time.monotonic)
+    # Called (on a worker) after a configuration takes effect; the UI registers one to redraw.
+    config_listeners: list[Callable[[RemoteConfig | None], None]] = field(default_factory=list)
+
+    def apply_config(self, config: RemoteConfig | None) -> None:
+        self.health.remember_baseline()
+        self.policy.update(config)
+        for listener in list(self.config_listeners):
+            listener(config)
+
+    def status(self) -> dict[str, Any]:
+        """The heartbeat's content: latest state only."""
+        return {
+            "app_version": __version__,
+            "config_version": self.remote.state.applied_version if self.remote else 0,
+            "uptime_s": int(time.monotonic() - self.started_at),
+            "devices": {"idcard": {"state": self.idcard.reader.state.value, "detail": ""}},
+            "paper": None,
+            "outbox": None,
+            "connectivity": "offline" if self.fleet and self.fleet.last_error else "online",
+        }
+
+    def start_background_services(self) -> None:
+        if self.remote is not None:
+            self.apply_config(self.remote.start())
+        if self.fleet is not None:
+            self.fleet.start()
+
+    def visit_ended(self) -> None:
+        """On a worker, after a citizen's visit: a deferred configuration is applied now."""
+        self.visit_active.clear()
+        if self.remote is not None:
+            self.remote.session_ended()
 
     def close(self) -> None:
+        if self.fleet is not None:
+            self.fleet.stop()
         self.idcard.close()
         self.background.shutdown()
         self.central.close()
@@ -52,9 +106,13 @@ def build_runtime(settings: Settings, *, card_placer: object | None = None) -> R
     """`card_placer` (the demo's emulated reader) turns on the demo's staff controls."""
     settings.kiosk.data_dir.mkdir(parents=True, exist_ok=True)
     central = build_central_client(settings)
-    idcard = IdCardService(open_device("idcard", settings.devices.idcard, do_not_open=True))
+    idcard = IdCardService(
+        open_device(
+            "idcard", settings.devices.idcard, do_not_open=True, stats_dir=settings.kiosk.data_dir / "devices"
+        )
+    )
     demo = DemoService(central, card_placer) if card_placer is not None else None
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         translator=Translator(settings.kiosk.locale),
         fonts=find_ui_fonts(settings.display.font, settings.kiosk.data_dir / "fonts"),
@@ -62,5 +120,30 @@ def build_runtime(settings: Settings, *, card_placer: object | None = None) -> R
         citizen=CitizenService(central),
         idcard=idcard,
         background=Background(),
+        policy=KioskPolicy(settings),
+        health=KioskHealth(central, {"idcard": idcard.reader}),
         demo=demo,
     )
+    remote = settings.remote
+    agent = FleetAgent(
+        FleetApi(central),
+        None,
+        group=remote.group,
+        poll_interval_s=remote.poll_interval_s,
+        heartbeat_interval_s=lambda: runtime.policy.heartbeat_interval_s,
+        status=runtime.status,
+    )
+    if remote.operator_keys:
+        runtime.remote = RemoteConfigService(
+            ConfigStore(settings.kiosk.data_dir / "remote"),
+            trusted_keys=load_trusted_keys(remote.operator_keys),
+            kiosk_id=settings.kiosk.id,
+            group=remote.group,
+            apply_live=runtime.apply_config,
+            health_check=runtime.health.check,
+            report=agent.report,
+            session_active=runtime.visit_active.is_set,
+        )
+        agent.attach(runtime.remote)
+    runtime.fleet = agent
+    return runtime

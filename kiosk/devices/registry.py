@@ -26,6 +26,15 @@ _PYSERIAL = "pyserial (pip install pyserial)"
 _DRIVERS: dict[tuple[str, str], _Driver] = {
     ("idcard", "sam+serial"): _Driver("kiosk.devices.idcard.reader", "SamIdCardReader", _PYSERIAL),
     ("idcard", "sim"): _Driver("kiosk.devices.idcard.reader", "SimIdCardReader", _PYSERIAL),
+    ("bankcard", "pcsc"): _Driver(
+        "kiosk.devices.bankcard.pcsc_reader", "PcscBankCardReader", "pyscard (pip install pyscard) and pcscd"
+    ),
+    ("bankcard", "sim"): _Driver("kiosk.devices.bankcard.reader", "SimBankCardReader", "nothing extra"),
+    ("printer", "escpos+tcp"): _Driver("kiosk.devices.printer.driver", "EscposPrinter", "python-escpos"),
+    ("printer", "escpos+serial"): _Driver("kiosk.devices.printer.driver", "EscposPrinter", "python-escpos"),
+    ("printer", "escpos+usb"): _Driver("kiosk.devices.printer.driver", "EscposPrinter", "python-escpos"),
+    ("printer", "escpos+file"): _Driver("kiosk.devices.printer.driver", "EscposPrinter", "python-escpos"),
+    ("printer", "sim"): _Driver("kiosk.devices.printer.sim", "SimPrinter", "python-escpos"),
 }
 
 
@@ -109,9 +118,7 @@ class DeviceUrl:
             )
 
 
-def open_device(
-    kind: str, url: str, *, do_not_open: bool = False, stats_dir: Path | None = None
-) -> Device:
+def open_device(kind: str, url: str, *, do_not_open: bool = False, stats_dir: Path | None = None) -> Device:
     """Build the driver ``url`` names for a device of ``kind`` (e.g. "idcard") and start opening it.
 
     Opening happens on the device's worker thread: this returns at once, and ``device.state`` or a

@@ -6,10 +6,12 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
+from kiosk.devices.base import CommandContext, Device, DeviceState, HealthReport
 from kiosk.devices.idcard.card import LONG_TERM, CardType, Gender, IdCard
 from kiosk.devices.idcard.emulator import SYNTHETIC_PHOTO
+from kiosk.devices.registry import DeviceUrl
 
 RESIDENT = IdCard(
     card_type=CardType.RESIDENT,
@@ -100,20 +102,57 @@ class Recorder:
     def of(self, kind: type) -> list[Any]:
         return [event for event in self.events if isinstance(event, kind)]
 
-    def wait_for(self, predicate: Callable[[list[Any]], bool], timeout: float = 3.0) -> list[Any]:
+    def wait_for(self, predicate: Callable[[list[Any]], bool], timeout: float = 10.0) -> list[Any]:
         with self._cond:
             if not self._cond.wait_for(lambda: predicate(self._events), timeout):
                 raise AssertionError(f"timed out waiting; events so far: {self._events}")
             return list(self._events)
 
-    def wait_count(self, kind: type, count: int, timeout: float = 3.0) -> list[Any]:
+    def wait_count(self, kind: type, count: int, timeout: float = 10.0) -> list[Any]:
         self.wait_for(lambda events: sum(isinstance(e, kind) for e in events) >= count, timeout)
         return self.of(kind)
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 3.0, what: str = "condition") -> None:
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.005)
+
+
+class FakeDevice(Device):
+    """A device whose hardware is a few attributes the test sets."""
+
+    kind = "fake"
+
+    def __init__(self, poll: float | None = None, open_delay: float = 0.0) -> None:
+        super().__init__("fake://")
+        self.poll = poll
+        self.open_delay = open_delay
+        self.polls = 0
+        self.poll_raises = False
+        self.closed_on: str | None = None
+
+    @classmethod
+    def from_url(cls, url: DeviceUrl) -> Self:
+        return cls()
+
+    def _on_open(self, ctx: CommandContext) -> None:
+        time.sleep(self.open_delay)
+        self._set_state(DeviceState.IDLE, "ready")
+
+    def _on_close(self) -> None:
+        self.closed_on = threading.current_thread().name
+
+    def _check_external(self, ctx: CommandContext) -> HealthReport:
+        return HealthReport(True, f"asked on {threading.current_thread().name}")
+
+    def _poll_interval(self) -> float | None:
+        return self.poll
+
+    def _on_poll(self, ctx: CommandContext) -> None:
+        self.polls += 1
+        if self.poll_raises:
+            raise RuntimeError("driver bug")
+        self._set_state(DeviceState.IDLE, "polled")

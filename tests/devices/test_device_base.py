@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import CancelledError
-from typing import Self
 
 import pytest
 
@@ -13,53 +12,14 @@ from kiosk.devices.base import (
     CommandCancelled,
     CommandContext,
     CommandTimeout,
-    Device,
     DeviceClosedError,
     DeviceState,
     HealthLevel,
     HealthReport,
     StatusChange,
 )
-from kiosk.devices.registry import DeviceUrl
 
-from .support import Recorder, wait_until
-
-
-class FakeDevice(Device):
-    """A device whose hardware is a few attributes the test sets."""
-
-    kind = "fake"
-
-    def __init__(self, poll: float | None = None, open_delay: float = 0.0) -> None:
-        super().__init__("fake://")
-        self.poll = poll
-        self.open_delay = open_delay
-        self.polls = 0
-        self.poll_raises = False
-        self.closed_on: str | None = None
-
-    @classmethod
-    def from_url(cls, url: DeviceUrl) -> Self:
-        return cls()
-
-    def _on_open(self, ctx: CommandContext) -> None:
-        time.sleep(self.open_delay)
-        self._set_state(DeviceState.IDLE, "ready")
-
-    def _on_close(self) -> None:
-        self.closed_on = threading.current_thread().name
-
-    def _check_external(self, ctx: CommandContext) -> HealthReport:
-        return HealthReport(True, f"asked on {threading.current_thread().name}")
-
-    def _poll_interval(self) -> float | None:
-        return self.poll
-
-    def _on_poll(self, ctx: CommandContext) -> None:
-        self.polls += 1
-        if self.poll_raises:
-            raise RuntimeError("driver bug")
-        self._set_state(DeviceState.IDLE, "polled")
+from .support import FakeDevice, Recorder, wait_until
 
 
 @pytest.fixture

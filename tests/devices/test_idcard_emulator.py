@@ -194,3 +194,34 @@ def test_card_file_kinds(tmp_path: Path) -> None:
         load_card_file(tmp_path / "list.json")
     with pytest.raises(CardFileError, match="cannot read the card file"):
         load_card_file(tmp_path / "absent.json")
+
+
+def test_unplug_and_replug_behind_a_stable_link(tmp_path: Path) -> None:
+    link = tmp_path / "ttyID0"
+    with SamEmulator(link=link) as emulator:
+        emulator.place_card(RESIDENT)
+        fd = os.open(link, os.O_RDWR | os.O_NOCTTY)
+        try:
+            assert exchange(fd, command_frame(Command.FIND), 15)[9] == 0x9F
+            assert exchange(fd, command_frame(Command.SELECT), 19)[9] == 0x90
+            emulator.unplug()
+            assert not emulator.plugged and not os.path.lexists(link)
+            with pytest.raises(OSError):  # what a reader sees when the USB serial adapter is pulled
+                os.write(fd, command_frame(Command.FIND))
+                os.read(fd, 16)
+        finally:
+            os.close(fd)
+        emulator.unplug()  # twice is harmless
+
+        emulator.replug()
+        assert emulator.plugged and os.readlink(link) == emulator.device_path
+        with pytest.raises(RuntimeError, match="plugged in already"):
+            emulator.replug()
+        fd = os.open(link, os.O_RDWR | os.O_NOCTTY)
+        try:
+            assert exchange(fd, command_frame(Command.FIND), 15)[9] == 0x9F  # the card lies there still
+            assert exchange(fd, command_frame(Command.READ), 11)[9] == 0x41  # a fresh SAM: nothing selected
+        finally:
+            os.close(fd)
+    with pytest.raises(RuntimeError, match="closed"):
+        emulator.replug()

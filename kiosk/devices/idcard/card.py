@@ -175,8 +175,6 @@ _OPTIONAL_FIELDS = (
 )
 
 
-
-
 def carried_fields(card_type: CardType) -> frozenset[str]:
     """The text fields of ``IdCard`` that a card of this type carries; the others stay empty on it."""
     return frozenset(_LAYOUTS[card_type])

@@ -35,6 +35,7 @@ from kiosk.devices.idcard.codec import (
     LengthError,
     Request,
     Sw3,
+    build_frame,
     build_read_payload,
     build_response,
     wire_seconds,
@@ -63,13 +64,14 @@ _CHUNK = 32  # bytes per write when pacing at wire speed
 
 @dataclasses.dataclass(frozen=True)
 class EmulatorTiming:
-    """Seconds the SAM works before it starts answering; the answer itself then takes its wire time."""
+    """Seconds the SAM works before it starts answering. With ``pace``, the command's and the answer's
+    wire times at the emulator's baud rate come on top, as on a real line."""
 
     find: float = 0.020
     select: float = 0.030
     read: float = 0.0  # the read's cost is its 1295+ bytes on the wire: ~112 ms at 115200
     other: float = 0.005
-    pace: bool = True  # False sends each answer in one write
+    pace: bool = True  # False answers at pty speed, each answer in one write
 
 
 class CardFileError(ValueError):
@@ -87,14 +89,16 @@ def _card_data(card: IdCard) -> CardData:
 class _Plug:
     """One plugged-in period: the pty pair and the thread serving it."""
 
-    def __init__(self) -> None:
+    def __init__(self, serve: Callable[[_Plug], None]) -> None:
         self.master, self.slave = os.openpty()
         # Raw from the start: with the default line discipline the pty would echo and translate bytes.
         tty.setraw(self.slave)
         os.set_blocking(self.master, False)
         self.path = os.ttyname(self.slave)
         self.stop = threading.Event()
-        self.thread: threading.Thread | None = None
+        self.thread = threading.Thread(
+            target=serve, args=(self,), name=f"sam-emulator {self.path}", daemon=True
+        )
 
     def close(self) -> None:
         os.close(self.master)
@@ -177,8 +181,7 @@ class SamEmulator:
         if plug is None:
             return
         plug.stop.set()
-        if plug.thread is not None:
-            plug.thread.join()
+        plug.thread.join()
         plug.close()
         if self._link is not None and self._link.is_symlink() and os.readlink(self._link) == plug.path:
             self._link.unlink()
@@ -196,7 +199,7 @@ class SamEmulator:
             self._plug_in()
 
     def _plug_in(self) -> None:
-        plug = _Plug()
+        plug = _Plug(self._serve)
         if self._link is not None:
             try:
                 _point_link(self._link, plug.path)
@@ -206,8 +209,6 @@ class SamEmulator:
         with self._lock:
             self._selected = False
             self._baud = self._power_on_baud
-        plug.thread = threading.Thread(target=self._serve, args=(plug,), name=f"sam-emulator {plug.path}")
-        plug.thread.daemon = True
         self.device_path = plug.path
         self._plug = plug
         plug.thread.start()
@@ -255,6 +256,9 @@ class SamEmulator:
                 sw3, data, delay = Sw3.SAM_NOT_AUTHORISED, b"", self._timing.other
             else:
                 sw3, data, delay = self._respond(command, request, fault)
+        if self._timing.pace:
+            # The pty hands the command over at once; on a UART the SAM waits for its last byte.
+            delay += wire_seconds(len(build_frame(request.cmd, request.para, request.data)), baud)
         self._answer(plug, sw3, data, delay, fault, baud)
 
     def _respond(
