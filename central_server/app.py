@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from central_server import fleet
 from central_server.context import AppContext
 from central_server.dates import centre_today
 from central_server.db import Database
@@ -33,11 +35,15 @@ def create_app(
     terminals: dict[str, str] | None = None,
     seed: int = DEFAULT_SEED,
     clock: Callable[[], datetime] | None = None,
+    operator_tokens: list[str] | None = None,
+    operator_keys: list[Path] | None = None,
 ) -> FastAPI:
     """The central API on `db_url`, created and seeded from `seed` if it is empty.
 
     `terminals` maps terminal ids to their secrets (default: the one demo kiosk). `clock` returns the
     current time as an aware datetime; tests inject one to cross midnight or expire tokens.
+    `operator_tokens` and `operator_keys` (Ed25519 public key files) admit operators to the fleet
+    endpoints; without them the operator side refuses everyone.
     """
     clock = clock or _utc_now
     now = clock()
@@ -67,6 +73,7 @@ def create_app(
     install_exception_handlers(app, context.sequence)
     for router in (health.router, terminal.router, citizen.router, intake.router):
         app.include_router(router)
+    fleet.install(app, operator_tokens=operator_tokens or [], operator_key_files=operator_keys or [])
     if demo:
         app.include_router(demo_routes.router)
     app.openapi = lambda: _contract_schema(app)  # type: ignore[method-assign]

@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import NoReturn
 
 from sqlalchemy import make_url
@@ -53,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ID=SECRET",
         help=f"an accepted terminal, repeatable (default: {next(iter(DEFAULT_TERMINALS))})",
     )
+    serve.add_argument(
+        "--operator-token", action="append", default=[], help="a token operators publish with, repeatable"
+    )
+    serve.add_argument(
+        "--operator-key", type=Path, action="append", default=[], help="an operator's Ed25519 public key file"
+    )
     return parser
 
 
@@ -76,10 +83,14 @@ def main(argv: list[str] | None = None) -> int:
             demo=args.demo,
             terminals=dict(args.terminal) if args.terminal else None,
             seed=args.seed,
+            operator_tokens=args.operator_token,
+            operator_keys=args.operator_key,
         )
     except (SQLAlchemyError, ImportError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         return _fail(f"cannot use database {_printable_url(args.db)}: {reason}")
+    except (OSError, ValueError) as exc:
+        return _fail(f"cannot use an operator key: {exc}")
     try:
         server = serve_in_thread(app, args.host, args.port, log_level="info")
     except (OSError, RuntimeError) as exc:

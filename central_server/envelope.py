@@ -20,6 +20,7 @@ class Code(StrEnum):
     BAD_ENVELOPE = "bad_envelope"
     BAD_REQUEST = "bad_request"
     TERMINAL_UNAUTHORISED = "terminal_unauthorised"
+    OPERATOR_UNAUTHORISED = "operator_unauthorised"
     WRONG_PASSWORD = "wrong_password"
     PASSWORD_LOCKED = "password_locked"
     SESSION_EXPIRED = "session_expired"
@@ -34,6 +35,7 @@ HTTP_STATUS: dict[Code, int] = {
     Code.BAD_ENVELOPE: 400,
     Code.BAD_REQUEST: 400,
     Code.TERMINAL_UNAUTHORISED: 401,
+    Code.OPERATOR_UNAUTHORISED: 401,
     Code.WRONG_PASSWORD: 401,
     Code.PASSWORD_LOCKED: 423,
     Code.SESSION_EXPIRED: 401,

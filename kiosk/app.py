@@ -4,6 +4,7 @@ results back to the UI thread. Import only after `kiosk.display.prepare_kivy()`.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -14,7 +15,7 @@ from kivy.clock import Clock
 from kivy.config import Config
 from kivy.core.text import DEFAULT_FONT, LabelBase
 from kivy.core.window import Window
-from kivy.properties import NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import FadeTransition, ScreenManager
@@ -48,9 +49,15 @@ def _pin_input_providers() -> None:
     Config.read(str(KIVY_INI))
 
 
+LARGE_TEXT_SCALE = 1.25
+_CONFIG_APPLY_TIMEOUT_S = 10
+
+
 class KioskApp(App):
     locale = StringProperty("zh_CN")
     text_scale = NumericProperty(1.0)
+    english_offered = BooleanProperty(True)
+    notices = ListProperty([])  # NoticeText of the notices showing now
 
     def __init__(
         self, runtime: Runtime, plan: WindowPlan, on_started: Callable[[KioskApp], None] | None = None
@@ -60,7 +67,7 @@ class KioskApp(App):
         self.plan = plan
         self._on_started = on_started
         self.locale = runtime.settings.kiosk.locale
-        self.idle = IdleTimer(runtime.settings.session.idle_timeout_s, runtime.settings.session.countdown_s)
+        self.idle = IdleTimer(runtime.policy.idle_timeout_s, runtime.policy.countdown_s)
         self.pending_service = "overview"
         # Bumped at every wipe: results that arrive for an earlier visit are dropped, never shown.
         self._visit_generation = 0
@@ -101,11 +108,15 @@ class KioskApp(App):
             root.add_widget(self.kiosk_root)
             root.add_widget(DemoPanel(self.runtime.demo))
         Clock.schedule_interval(self._idle_tick, 0.25)
+        Clock.schedule_interval(self._refresh_notices, 30)
         self.runtime.idcard.listen(self._card_event_from_device)
+        self.runtime.config_listeners.append(self._config_from_worker)
+        self._apply_policy()
         return root
 
     def on_start(self) -> None:
         self.runtime.idcard.start()
+        self.background(self.runtime.start_background_services)
         # Build the other screens once the attract screen is up, one per frame, so that neither the first
         # frame nor any later tap waits for a layout to be parsed.
         self._unbuilt = [name for name in SCREENS if not self.sm.has_screen(name)]
@@ -138,6 +149,8 @@ class KioskApp(App):
         return self.sm.get_screen(name)  # type: ignore[return-value]
 
     def go(self, name: str, **params: Any) -> None:
+        if name not in _RESTING_SCREENS:
+            self.runtime.visit_active.set()
         self.screen(name).prepare(**params)
         self.sm.current = name
         self.idle.touch()
@@ -170,7 +183,47 @@ class KioskApp(App):
         self._hide_overlay()
         if self.locale != self.runtime.settings.kiosk.locale:
             self.toggle_locale()
-        self.text_scale = 1.0
+        self.text_scale = LARGE_TEXT_SCALE if self.runtime.policy.large_text_default else 1.0
+        self.background(self.runtime.visit_ended)
+
+    def toggle_large_text(self) -> None:
+        self.text_scale = 1.0 if self.text_scale > 1.0 else LARGE_TEXT_SCALE
+
+    # -- remote configuration -------------------------------------------------------------------------
+
+    def _config_from_worker(self, _config: Any) -> None:
+        """Runs on a worker: apply on the UI thread and wait, so a failure rolls the configuration back."""
+        done = threading.Event()
+        failure: list[BaseException] = []
+
+        def apply(_dt: float) -> None:
+            try:
+                self._apply_policy()
+            except Exception as exc:
+                failure.append(exc)
+            done.set()
+
+        Clock.schedule_once(apply, 0)
+        if not done.wait(_CONFIG_APPLY_TIMEOUT_S):
+            raise TimeoutError("the UI did not take the new configuration in time")
+        if failure:
+            raise failure[0]
+
+    def _apply_policy(self) -> None:
+        policy = self.runtime.policy
+        self.idle = IdleTimer(policy.idle_timeout_s, policy.countdown_s)
+        self.english_offered = "en" in policy.languages
+        if not self.english_offered and self.locale == "en":
+            self.toggle_locale()
+        if not self.runtime.visit_active.is_set():
+            self.text_scale = LARGE_TEXT_SCALE if policy.large_text_default else 1.0
+        config = policy.config
+        if config is not None:
+            logging.getLogger().setLevel(config.log_level)
+        self._refresh_notices()
+
+    def _refresh_notices(self, *_args: Any) -> None:
+        self.notices = self.runtime.policy.notices()
 
     # -- work off the UI thread -----------------------------------------------------------------------
 

@@ -12,8 +12,10 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from kiosk.devices.idcard.emulator import SamEmulator
+from kiosk.remote_config.bundle import generate_keypair
 from kiosk.settings import Settings
 
 CENTRAL_START_TIMEOUT_S = 30
@@ -42,7 +44,23 @@ class DemoParts:
             self.central.kill()
 
 
-def start_central(terminal_id: str, secret: str) -> tuple[subprocess.Popen[str], str]:
+# The demo's operator: staff can sign configuration bundles with the key pair the demo makes in its data
+# dir and publish them to the demo's central with `kiosk-admin` and this token (README).
+DEMO_OPERATOR_TOKEN = "demo-operator-token-not-for-production"
+DEMO_GROUP = "demo-hall"
+
+
+def demo_operator_keys(data_dir: Path) -> tuple[Path, Path]:
+    directory = data_dir / "operator"
+    key, pub = directory / "operator.key", directory / "operator.pub"
+    if not (key.is_file() and pub.is_file()):
+        key.unlink(missing_ok=True)
+        pub.unlink(missing_ok=True)
+        generate_keypair(directory)
+    return key, pub
+
+
+def start_central(terminal_id: str, secret: str, operator_key: Path) -> tuple[subprocess.Popen[str], str]:
     command = [
         sys.executable,
         "-m",
@@ -53,9 +71,9 @@ def start_central(terminal_id: str, secret: str) -> tuple[subprocess.Popen[str],
         "--port",
         "0",
         "--demo",
-        "--terminal",
-        f"{terminal_id}={secret}",
     ]
+    command += ["--terminal", f"{terminal_id}={secret}"]
+    command += ["--operator-token", DEMO_OPERATOR_TOKEN, "--operator-key", str(operator_key)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     deadline = time.monotonic() + CENTRAL_START_TIMEOUT_S
@@ -78,7 +96,8 @@ def start_central(terminal_id: str, secret: str) -> tuple[subprocess.Popen[str],
 
 def start_demo_parts(settings: Settings) -> tuple[Settings, DemoParts]:
     """Start the central and the emulated reader; return settings pointing at them."""
-    central, base_url = start_central(settings.kiosk.id, settings.central.secret())
+    _key, operator_pub = demo_operator_keys(settings.kiosk.data_dir)
+    central, base_url = start_central(settings.kiosk.id, settings.central.secret(), operator_pub)
     try:
         emulator = SamEmulator()
     except OSError as exc:
@@ -88,5 +107,6 @@ def start_demo_parts(settings: Settings) -> tuple[Settings, DemoParts]:
     demo_settings = settings.with_overrides(
         central={"base_url": base_url},
         devices={"idcard": f"sam+serial://{emulator.path}?baud=115200&poll_ms=250"},
+        remote={"operator_keys": [operator_pub], "group": DEMO_GROUP, "poll_interval_s": 10},
     )
     return demo_settings, parts

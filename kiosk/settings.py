@@ -111,12 +111,28 @@ class SessionSection(_Section):
         return self
 
 
+class RemoteSection(_Section):
+    operator_keys: list[Path] = Field(default_factory=list)
+    group: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    poll_interval_s: int = Field(default=60, ge=5, le=86_400)
+    heartbeat_interval_s: int = Field(default=60, ge=10, le=3600)
+
+    @field_validator("operator_keys")
+    @classmethod
+    def _keys_exist(cls, value: list[Path]) -> list[Path]:
+        for path in value:
+            if not path.is_file():
+                raise ValueError(f"{path} does not exist (make keys with `kiosk-admin keygen`)")
+        return value
+
+
 class Settings(_Section):
     kiosk: KioskSection
     central: CentralSection
     devices: DevicesSection = DevicesSection()
     display: DisplaySection = DisplaySection()
     session: SessionSection = SessionSection()
+    remote: RemoteSection = RemoteSection()
     source: Path | None = Field(default=None, exclude=True)
 
     def with_overrides(self, **sections: dict[str, object]) -> Settings:

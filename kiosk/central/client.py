@@ -46,7 +46,7 @@ class CentralClient:
         self._centre_id = centre_id
         self._secret = secret
         self._sequence = sequence
-        self._timeout = timeout_s
+        self.timeout_s = timeout_s
         self._verify = verify
         self._cert = cert
         self._session: requests.Session | None = None
@@ -54,7 +54,7 @@ class CentralClient:
         self._token_lock = threading.Lock()
 
     @property
-    def _http(self) -> requests.Session:
+    def http(self) -> requests.Session:
         # Made on first use, on a worker thread: the UI's first frame does not wait for it.
         if self._session is None:
             # requests is imported here, on a worker, not at start-up: it costs a tenth of a second.
@@ -73,7 +73,7 @@ class CentralClient:
 
     # -- plumbing -------------------------------------------------------------------------------------
 
-    def _headers(self, citizen_token: str | None, with_auth: bool = True) -> dict[str, str]:
+    def envelope_headers(self, citizen_token: str | None = None, with_auth: bool = True) -> dict[str, str]:
         # The token first: logging in sends a request of its own, and sequence numbers must rise in the
         # order requests are sent.
         token = self._terminal_token() if with_auth else None
@@ -93,8 +93,8 @@ class CentralClient:
         import requests
 
         try:
-            response = self._http.request(
-                method, self.base_url + path, headers=headers, timeout=self._timeout, **kwargs
+            response = self.http.request(
+                method, self.base_url + path, headers=headers, timeout=self.timeout_s, **kwargs
             )
         except requests.RequestException as exc:
             raise CentralUnavailable(f"{method} {path}: {type(exc).__name__}") from exc
@@ -113,16 +113,16 @@ class CentralClient:
             raise CentralError(code, message, data if isinstance(data, dict) else None)
         return data
 
-    def _call(self, method: str, path: str, *, citizen: str | None = None, **kwargs: Any) -> Any:
+    def call(self, method: str, path: str, *, citizen: str | None = None, **kwargs: Any) -> Any:
         try:
-            return self._send(method, path, self._headers(citizen), **kwargs)
+            return self._send(method, path, self.envelope_headers(citizen), **kwargs)
         except CentralError as exc:
             if exc.code != "terminal_unauthorised":
                 raise
             # The terminal token expired (or the centre restarted): authenticate once more and retry.
             with self._token_lock:
                 self._token = None
-            return self._send(method, path, self._headers(citizen), **kwargs)
+            return self._send(method, path, self.envelope_headers(citizen), **kwargs)
 
     def _terminal_token(self) -> str:
         with self._token_lock:
@@ -130,7 +130,7 @@ class CentralClient:
                 data = self._send(
                     "POST",
                     "/v1/terminal/auth",
-                    self._headers(None, with_auth=False),
+                    self.envelope_headers(None, with_auth=False),
                     json={"terminal_id": self._terminal_id, "secret": self._secret},
                 )
                 self._token = _parse(TerminalToken, data).token
@@ -142,10 +142,14 @@ class CentralClient:
         import requests
 
         try:
-            response = self._http.get(self.base_url + "/v1/health", timeout=self._timeout)
+            response = self.http.get(self.base_url + "/v1/health", timeout=self.timeout_s)
             return _parse(Health, response.json()["data"])
         except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
             raise CentralUnavailable(f"GET /v1/health: {type(exc).__name__}") from exc
+
+    def forget_terminal_token(self) -> None:
+        with self._token_lock:
+            self._token = None
 
     def authenticate_terminal(self) -> None:
         """Force a fresh terminal login (doctor uses this to check the credentials)."""
@@ -154,16 +158,16 @@ class CentralClient:
         self._terminal_token()
 
     def open_citizen_session(self, id_number: str, name: str, password: str) -> CitizenSession:
-        data = self._call(
+        data = self.call(
             "POST", "/v1/citizen/session", json={"id_number": id_number, "name": name, "password": password}
         )
         return _parse(CitizenSession, data)
 
     def close_citizen_session(self, session_token: str) -> None:
-        self._call("DELETE", "/v1/citizen/session", citizen=session_token)
+        self.call("DELETE", "/v1/citizen/session", citizen=session_token)
 
     def account(self, session_token: str) -> Account:
-        return _parse(Account, self._call("GET", "/v1/citizen/account", citizen=session_token))
+        return _parse(Account, self.call("GET", "/v1/citizen/account", citizen=session_token))
 
     def deposits(
         self,
@@ -179,12 +183,12 @@ class CentralClient:
             params["from"] = period_from
         if period_to:
             params["to"] = period_to
-        data = self._call("GET", "/v1/citizen/deposits", citizen=session_token, params=params)
+        data = self.call("GET", "/v1/citizen/deposits", citizen=session_token, params=params)
         return _parse(DepositPage, data)
 
     def loan(self, session_token: str) -> Loan | None:
         try:
-            return _parse(Loan, self._call("GET", "/v1/citizen/loan", citizen=session_token))
+            return _parse(Loan, self.call("GET", "/v1/citizen/loan", citizen=session_token))
         except CentralError as exc:
             if exc.code == "not_found":
                 return None
@@ -195,7 +199,7 @@ class CentralClient:
 
         Safe to repeat: the centre applies each idempotency key at most once. An answer that does not match
         the items one for one is the centre's fault and raises CentralUnavailable, like garbage would."""
-        data = self._call("POST", "/v1/intake/batch", json={"items": items})
+        data = self.call("POST", "/v1/intake/batch", json={"items": items})
         results = data.get("results") if isinstance(data, dict) else None
         if not isinstance(results, list):
             raise CentralUnavailable("POST /v1/intake/batch: data.results is not a list", status=200)
@@ -205,7 +209,7 @@ class CentralClient:
         return parsed
 
     def demo_cards(self) -> list[DemoCard]:
-        data = self._call("GET", "/v1/demo/cards")
+        data = self.call("GET", "/v1/demo/cards")
         if not isinstance(data, list):
             raise CentralUnavailable("GET /v1/demo/cards: data is not a list")
         return [_parse(DemoCard, item) for item in data]

@@ -53,6 +53,7 @@ Builder.load_string(
                 halign: "center"
                 color: theme.MUTED
                 text: app.t("Account, deposit records and loan, at any time of day.", app.locale)
+            NoticeBanner:
             Widget:
             IdCardPicture:
                 size_hint: None, None

@@ -73,7 +73,7 @@ Builder.load_string(
     spacing: dp(6)
     canvas.before:
         Color:
-            rgba: theme.PRIMARY_PRESSED if self.state == "down" else theme.PRIMARY
+            rgba: theme.DIVIDER if self.disabled else (theme.PRIMARY_PRESSED if self.state == "down" else theme.PRIMARY)
         RoundedRectangle:
             pos: self.pos
             size: self.size
@@ -82,17 +82,43 @@ Builder.load_string(
         text: root.title
         bold: True
         font_size: sp(56) * app.text_scale
-        color: theme.ON_PRIMARY
+        color: theme.MUTED if root.disabled else theme.ON_PRIMARY
+        disabled_color: theme.MUTED
         text_size: self.size
         halign: "left"
         valign: "bottom"
     Label:
         text: root.subtitle
         font_size: sp(32) * app.text_scale
-        color: 1, 1, 1, 0.85
+        color: theme.TEXT if root.disabled else (1, 1, 1, 0.85)
+        disabled_color: theme.TEXT
         text_size: self.size
         halign: "left"
         valign: "top"
+
+<NoticeBanner@BoxLayout>:
+    # The operators' notices showing now, in the citizen's language; takes no room when there are none.
+    orientation: "vertical"
+    size_hint_y: None
+    height: self.minimum_height
+    padding: (dp(32), dp(20)) if app.notices else (0, 0)
+    spacing: dp(12)
+    opacity: 1 if app.notices else 0
+    canvas.before:
+        Color:
+            rgba: theme.WARNING_SURFACE if app.notices else (0, 0, 0, 0)
+        RoundedRectangle:
+            pos: self.pos
+            size: self.size
+            radius: [dp(20)]
+    Label:
+        text: "\\n".join(notice.text(app.locale) for notice in app.notices)
+        color: theme.WARNING
+        font_size: sp(theme.SMALL + 2) * app.text_scale
+        text_size: self.width, None
+        size_hint_y: None
+        height: self.texture_size[1] if app.notices else 0
+        halign: "left"
 
 <Card>:
     orientation: "vertical"

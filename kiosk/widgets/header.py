@@ -38,7 +38,7 @@ Builder.load_string(
     BoxLayout:
         orientation: "vertical"
         Label:
-            text: app.t("Housing Provident Fund Self-Service", app.locale)
+            text: app.t("Housing Fund Self-Service", app.locale)
             # English runs about twice as wide as Chinese for the same title.
             font_size: sp(44) if app.locale == "zh_CN" else sp(34)
             bold: True
@@ -55,9 +55,20 @@ Builder.load_string(
             valign: "middle"
             text_size: self.size
     SecondaryButton:
-        id: language
         size_hint: None, None
-        width: dp(230)
+        width: dp(170)
+        height: dp(96)
+        pos_hint: {"center_y": 0.5}
+        font_size: sp(36) if app.locale == "zh_CN" else sp(28)
+        radius: 48
+        text: app.t("Large text", app.locale) if app.text_scale == 1 else app.t("Normal text", app.locale)
+        on_release: app.toggle_large_text()
+    SecondaryButton:
+        id: language
+        opacity: 1 if app.english_offered else 0
+        disabled: not app.english_offered
+        size_hint: None, None
+        width: dp(200)
         height: dp(96)
         pos_hint: {"center_y": 0.5}
         font_size: sp(36)

@@ -151,6 +151,30 @@ class Driver:
     def remove_card(self) -> None:
         self.tap_text(self.t("Remove card from reader"), where="root")
 
+    def publish_config(self) -> None:
+        """As an operator would with kiosk-admin: sign the example configuration, changed, and publish it."""
+        import requests
+
+        from kiosk.demo import DEMO_OPERATOR_TOKEN
+        from kiosk.remote_config.bundle import load_private_key, sign_bundle
+
+        config = json.loads((REPO / "config" / "remote.example.json").read_text(encoding="utf-8"))
+        config["services"] = [{"id": "loan"}, {"id": "overview"}, {"id": "deposits"}]
+        config["session"] = {"idle_timeout_s": 10, "countdown_s": 4}
+        config["hours"] = {"default": [], "per_service": {}}  # open whenever the test happens to run
+        config["notices"][0].update(
+            starts_at="2020-01-01T00:00:00+08:00", ends_at="2099-01-01T00:00:00+08:00"
+        )
+        key = load_private_key(self.app.runtime.settings.kiosk.data_dir / "operator" / "operator.key")
+        bundle = sign_bundle(config, version=1, target="group:demo-hall", key=key)
+        response = requests.post(
+            self.parts.base_url + "/v1/admin/bundles",
+            json={"bundle": bundle},
+            headers={"Authorization": f"Bearer {DEMO_OPERATOR_TOKEN}"},
+            timeout=10,
+        )
+        self.check(f"published: {response.text}", response.json()["code"] == "ok")
+
     def check(self, what: str, condition: bool) -> None:
         if not condition:
             raise FlowFailed(what)
@@ -193,6 +217,12 @@ class Driver:
         self.check("the ID number is masked", "*" in view.masked_id and len(view.masked_id) == 18)
         self.shot("06_overview")
 
+        # Operators publish a configuration while this citizen is being served: it must wait.
+        self.publish_config()
+        app.runtime.fleet.poke()
+        self.wait_for("the bundle to be deferred", lambda: app.runtime.remote.deferred_version == 1)
+        self.check("nothing applied mid-session", app.runtime.policy.config is None)
+
         self.tap_text("English")
         self.wait_for("English", lambda: app.locale == "en")
         self.shot("07_overview_english")
@@ -216,8 +246,21 @@ class Driver:
         self.shot("09_goodbye")
         self.check("the visit is wiped", self.ui(lambda: app.runtime.citizen.holder is None))
         self.check("the overview is wiped", self.ui(lambda: app.screen("overview").view is None))
+        self.wait_for(
+            "the deferred bundle applied after the visit", lambda: app.runtime.remote.state.good_version == 1
+        )
         self.remove_card()
         self.wait_screen("attract", timeout=10)
+        self.wait_for("the notice on the attract screen", lambda: len(app.notices) == 1)
+        self.tap_text("点击屏幕开始")
+        self.wait_screen("home")
+        titles = self.ui(lambda: [tile.title for tile in reversed(app.screen("home").ids.tiles.children)])
+        self.check(
+            f"services in the operators' order, got {titles}", titles == ["贷款查询", "账户查询", "缴存明细"]
+        )
+        self.shot("10_home_after_remote_config")
+        self.tap_text("返回")
+        self.wait_screen("attract")
 
         # A citizen with a loan, straight from the attract screen by placing the card.
         self.place_card(lambda c: "Has a loan" in c.tags)
@@ -229,11 +272,11 @@ class Driver:
         self.tap_text("贷款查询")
         self.wait_screen("loan")
         self.wait_for("the loan", lambda: app.screen("loan").view is not None)
-        self.shot("10_loan")
+        self.shot("11_loan")
 
         # Walking away: the countdown appears, then everything is wiped.
         self.wait_for("the idle countdown", lambda: app._overlay is not None, timeout=30)
-        self.shot("11_idle_countdown")
+        self.shot("12_idle_countdown")
         self.wait_screen("goodbye", timeout=30)
         self.check("idle wipe forgets the citizen", self.ui(lambda: app.runtime.citizen.holder is None))
         self.check("idle wipe clears the loan screen", self.ui(lambda: app.screen("loan").view is None))
@@ -247,7 +290,7 @@ class Driver:
         self.parts.central.wait(timeout=10)
         self.type_password("123456")
         self.wait_screen("notice")
-        self.shot("12_centre_unavailable")
+        self.shot("13_centre_unavailable")
         self.tap_text("确定")
         self.wait_screen("goodbye")
 

@@ -23,9 +23,10 @@ EXPECTED = [
     "07_overview_english",
     "08_deposits",
     "09_goodbye",
-    "10_loan",
-    "11_idle_countdown",
-    "12_centre_unavailable",
+    "10_home_after_remote_config",
+    "11_loan",
+    "12_idle_countdown",
+    "13_centre_unavailable",
 ]
 
 
