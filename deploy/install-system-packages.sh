@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   python3 python3-venv python3-dev build-essential pkg-config  # the virtualenv and packages that compile
-  fonts-noto-cjk                                               # Simplified Chinese on screen and on receipts
+  fonts-noto-cjk fonts-noto-mono                               # Simplified Chinese on screen and on receipts
   xvfb xauth x11-utils                                         # a virtual screen for the UI tests and headless demos
   libgl1 libgl1-mesa-dri libegl1 libgles2 libmtdev1            # what Kivy's SDL2 window needs to draw
   pcscd libpcsclite-dev swig vsmartcard-vpcd                   # bank card reader: PC/SC, pyscard's build, virtual cards

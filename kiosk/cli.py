@@ -13,12 +13,14 @@ from kiosk.settings import Settings, SettingsError, load_settings
 
 EXIT_CONFIG = 2
 # Modules with `add_commands(subparsers)` for `kiosk devices <kind> ...` and for `kiosk <group> ...`.
-DEVICE_COMMANDS: tuple[str, ...] = ("kiosk.devices.idcard.cli",)
+DEVICE_COMMANDS: tuple[str, ...] = ("kiosk.devices.idcard.cli", "kiosk.devices.printer.cli")
 GROUP_COMMANDS: tuple[str, ...] = ("kiosk.remote_config.cli",)
 
 
 def _configure_logging(verbose: bool) -> None:
+    # force: python-escpos calls basicConfig() when imported, which would otherwise win.
     logging.basicConfig(
+        force=True,
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,

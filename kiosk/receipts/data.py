@@ -129,7 +129,7 @@ class PreRegistrationData:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class TestSlipData:
+class CheckSlipData:
     printer: str  # a short name such as "escpos+tcp 10.0.0.5:9100", never a citizen's anything
     columns: int
     codec: str

@@ -18,7 +18,8 @@ class Align(enum.StrEnum):
 
 @dataclasses.dataclass(frozen=True)
 class Text:
-    """A paragraph, wrapped to the paper. ``size`` 2 doubles width and height (half the columns)."""
+    """A paragraph, wrapped to the paper. ``size`` n multiplies width and height by n (1/n the columns):
+    2 for titles, 3 for what must be read from a distance, such as a queue number."""
 
     text: str
     align: Align = Align.LEFT
@@ -27,8 +28,8 @@ class Text:
     underline: bool = False
 
     def __post_init__(self) -> None:
-        if self.size not in (1, 2):
-            raise ValueError(f"text size is 1 or 2, not {self.size}")
+        if self.size not in (1, 2, 3):
+            raise ValueError(f"text size is 1, 2 or 3, not {self.size}")
 
 
 @dataclasses.dataclass(frozen=True)

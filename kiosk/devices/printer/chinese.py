@@ -89,3 +89,8 @@ def encode(text: str, codec: Codec) -> Encoded:
             encoded = _SUBSTITUTE
         parts.append(encoded)
     return Encoded(b"".join(parts), replaced)
+
+
+def as_printed(text: str, codec: Codec) -> str:
+    """``text`` as the paper will show it: what the codec cannot encode becomes REPLACEMENT."""
+    return "".join(char if _printable_bytes(char, codec) is not None else REPLACEMENT for char in text)

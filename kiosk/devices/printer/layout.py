@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from kiosk.devices.printer.chinese import columns_of, normalise, width
+from kiosk.devices.printer.chinese import Codec, as_printed, columns_of, normalise, width
 from kiosk.receipts.model import (
     Align,
     Barcode,
@@ -25,6 +25,7 @@ from kiosk.receipts.model import (
 
 COLUMNS_58MM = 32
 COLUMNS_80MM = 48
+PAPER_GEOMETRY = {58: (COLUMNS_58MM, 384), 80: (COLUMNS_80MM, 576)}  # paper mm -> (columns, dots at 203 dpi)
 
 # No line may start with these (GB/T 15834 line-breaking practice); the character before them moves down.
 _NO_LINE_START = frozenset("，。、；：？！）》】」』”’…—%")
@@ -115,20 +116,31 @@ def _fit(text: str, columns: int, align: Align) -> str:
 def _key_value(block: KeyValue, columns: int) -> list[Line]:
     key = normalise(block.key) + "："
     value = normalise(block.value)
-    room = columns - width(key)
-    if room < 8:  # a key as wide as the paper: the value goes below it
-        return [Line(key, bold=block.bold)] + [
-            Line(_fit(part, columns, Align.RIGHT), bold=block.bold) for part in wrap(value, columns)
-        ]
-    parts = wrap(value, room)
-    lines = [Line(key + _fit(parts[0], room, Align.RIGHT), bold=block.bold)]
-    lines += [Line(" " * width(key) + _fit(part, room, Align.RIGHT), bold=block.bold) for part in parts[1:]]
-    return lines
+    if width(key) + width(value) <= columns:
+        return [Line(key + _fit(value, columns - width(key), Align.RIGHT), bold=block.bold)]
+    # Too long for one line: the value goes below the key, whole lines flush right, rather than
+    # leaving one orphaned character under a squeezed value.
+    return [Line(key, bold=block.bold)] + [
+        Line(_fit(part, columns, Align.RIGHT), bold=block.bold) for part in wrap(value, columns)
+    ]
 
 
-def _column_widths(weights: list[int], columns: int) -> list[int]:
+def _column_widths(block: Table, columns: int) -> list[int]:
+    """Each column as wide as its widest cell, spare room shared by weight; when the natural widths do
+    not fit, the paper is shared by weight and cells wrap."""
+    weights = [column.weight for column in block.columns]
     usable = columns - _GAP * (len(weights) - 1)
-    widths = [max(2, usable * weight // sum(weights)) for weight in weights]
+    natural = [
+        max([width(normalise(column.title))] + [width(normalise(row[index])) for row in block.rows])
+        for index, column in enumerate(block.columns)
+    ]
+    spare = usable - sum(natural)
+    if spare >= 0:
+        widths = [
+            size + spare * weight // sum(weights) for size, weight in zip(natural, weights, strict=True)
+        ]
+    else:
+        widths = [max(2, usable * weight // sum(weights)) for weight in weights]
     widths[-1] += usable - sum(widths)  # rounding leftovers go to the last column
     if widths[-1] < 2:
         raise ValueError(f"{len(weights)} table columns do not fit on {columns} columns of paper")
@@ -136,7 +148,7 @@ def _column_widths(weights: list[int], columns: int) -> list[int]:
 
 
 def _table(block: Table, columns: int) -> list[Line]:
-    widths = _column_widths([column.weight for column in block.columns], columns)
+    widths = _column_widths(block, columns)
     aligns = [column.align for column in block.columns]
 
     def row_lines(cells: tuple[str, ...], bold: bool) -> list[Line]:
@@ -190,6 +202,6 @@ def paper_text(line: Line, columns: int) -> str:
     return _fit(line.text, span, line.align).rstrip()
 
 
-def text_of(items: list[Item], columns: int) -> list[str]:
+def text_of(items: list[Item], columns: int, codec: Codec) -> list[str]:
     """The text lines of a laid-out receipt, as a virtual printer reading the bytes should see them."""
-    return [paper_text(item, columns) for item in items if isinstance(item, Line)]
+    return [as_printed(paper_text(item, columns), codec) for item in items if isinstance(item, Line)]
