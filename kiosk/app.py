@@ -58,6 +58,7 @@ class KioskApp(App):
     text_scale = NumericProperty(1.0)
     english_offered = BooleanProperty(True)
     notices = ListProperty([])  # NoticeText of the notices showing now
+    receipt_printed = BooleanProperty(False)  # in this visit: the goodbye reminds them to take it
 
     def __init__(
         self, runtime: Runtime, plan: WindowPlan, on_started: Callable[[KioskApp], None] | None = None
@@ -115,7 +116,7 @@ class KioskApp(App):
         return root
 
     def on_start(self) -> None:
-        self.runtime.idcard.start()
+        self.runtime.open_devices()
         self.background(self.runtime.start_background_services)
         # Build the other screens once the attract screen is up, one per frame, so that neither the first
         # frame nor any later tap waits for a layout to be parsed.
@@ -170,13 +171,15 @@ class KioskApp(App):
         self.go("home")
 
     def finish(self) -> None:
-        """The citizen is done: wipe everything and remind them of their card."""
+        """The citizen is done: wipe everything and remind them of their card (and receipt)."""
+        receipt = self.receipt_printed
         self.end_visit()
-        self.go("goodbye")
+        self.go("goodbye", receipt=receipt)
 
     def end_visit(self) -> None:
         self._visit_generation += 1
         self.pending_service = "overview"
+        self.receipt_printed = False
         self.background(self.runtime.citizen.end_visit)
         for screen in self.sm.screens:
             screen.wipe()  # type: ignore[attr-defined]

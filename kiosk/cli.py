@@ -7,9 +7,13 @@ import logging
 import sys
 from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk import __version__
 from kiosk.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from kiosk.demo import DemoParts
 
 EXIT_CONFIG = 2
 # Modules with `add_commands(subparsers)` for `kiosk devices <kind> ...` and for `kiosk <group> ...`.
@@ -35,7 +39,7 @@ def _run_kiosk(
     fullscreen: bool,
     kiosk_mode: bool,
     window_height: int | None,
-    card_placer: object | None = None,
+    demo: DemoParts | None = None,
 ) -> int:
     from kiosk.devices.base import DeviceConfigError
     from kiosk.display import plan_window, prepare_kivy
@@ -48,11 +52,15 @@ def _run_kiosk(
         display.height,
         fullscreen=fullscreen,
         kiosk_mode=kiosk_mode,
-        demo_panel=card_placer is not None,
+        demo_panel=demo is not None,
         window_height=window_height,
     )
     try:
-        runtime = build_runtime(settings, card_placer=card_placer)
+        runtime = build_runtime(
+            settings,
+            card_placer=demo.emulator if demo else None,
+            last_receipt=demo.last_receipt if demo else None,
+        )
     except (FontError, DeviceConfigError) as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -74,14 +82,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 1
     try:
         logging.getLogger("kiosk.demo").info(
-            "central on %s, ID card emulator on %s", parts.base_url, parts.emulator.path
+            "central on %s, ID card emulator on %s, receipt printer on %s (receipts drawn into %s)",
+            parts.base_url,
+            parts.emulator.path,
+            parts.printer.url,
+            parts.printer.out_dir,
         )
         return _run_kiosk(
             demo_settings,
             fullscreen=args.fullscreen,
             kiosk_mode=False,
             window_height=args.window_height,
-            card_placer=parts.emulator,
+            demo=parts,
         )
     finally:
         parts.close()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiosk.devices.idcard.emulator import SamEmulator
+from kiosk.devices.printer.virtual import VirtualPrinter
 from kiosk.remote_config.bundle import generate_keypair
 from kiosk.settings import Settings
 
@@ -30,13 +31,19 @@ class DemoParts:
     central: subprocess.Popen[str]
     base_url: str
     emulator: SamEmulator
+    printer: VirtualPrinter
     _closed: bool = field(default=False, init=False)
+
+    def last_receipt(self) -> Path | None:
+        jobs = self.printer.jobs
+        return jobs[-1].png if jobs else None
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
         self.emulator.close()
+        self.printer.stop()
         self.central.terminate()
         try:
             self.central.wait(timeout=10)
@@ -103,10 +110,11 @@ def start_demo_parts(settings: Settings) -> tuple[Settings, DemoParts]:
     except OSError as exc:
         central.kill()
         raise DemoError(f"cannot open a pseudo-terminal for the ID card emulator: {exc.strerror}") from exc
-    parts = DemoParts(central, base_url, emulator)
+    printer = VirtualPrinter(out_dir=settings.kiosk.data_dir / "receipts", port=0).start()
+    parts = DemoParts(central, base_url, emulator, printer)
     demo_settings = settings.with_overrides(
         central={"base_url": base_url},
-        devices={"idcard": f"sam+serial://{emulator.path}?baud=115200&poll_ms=250"},
+        devices={"idcard": f"sam+serial://{emulator.path}?baud=115200&poll_ms=250", "printer": printer.url},
         remote={"operator_keys": [operator_pub], "group": DEMO_GROUP, "poll_interval_s": 10},
     )
     return demo_settings, parts

@@ -6,15 +6,18 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kiosk import __version__
 from kiosk.central import CentralClient
 from kiosk.central.fleet import FleetApi
 from kiosk.central.sequence import SequenceCounter
+from kiosk.devices.base import Device
 from kiosk.devices.registry import open_device
 from kiosk.fonts import UiFonts, find_ui_fonts
 from kiosk.i18n import Translator
+from kiosk.receipts.data import ReceiptBranding
 from kiosk.remote_config.bundle import load_trusted_keys
 from kiosk.remote_config.schema import RemoteConfig
 from kiosk.remote_config.store import ConfigStore
@@ -25,6 +28,7 @@ from kiosk.services.fleet import FleetAgent
 from kiosk.services.health import KioskHealth
 from kiosk.services.idcard import IdCardService
 from kiosk.services.policy import KioskPolicy
+from kiosk.services.printing import PrintService
 from kiosk.services.remote_config import RemoteConfigService
 from kiosk.settings import Settings
 
@@ -43,11 +47,28 @@ class Runtime:
     fleet: FleetAgent | None = None
     remote: RemoteConfigService | None = None
     demo: DemoService | None = None
+    printing: PrintService | None = None
     # Set while a citizen is being served: configuration changes wait until it clears.
     visit_active: threading.Event = field(default_factory=threading.Event)
     started_at: float = field(default_factory=time.monotonic)
     # Called (on a worker) after a configuration takes effect; the UI registers one to redraw.
     config_listeners: list[Callable[[RemoteConfig | None], None]] = field(default_factory=list)
+
+    @property
+    def devices(self) -> dict[str, Device]:
+        devices: dict[str, Device] = {"idcard": self.idcard.reader}
+        if self.printing is not None:
+            devices["printer"] = self.printing.printer
+        return devices
+
+    def receipt_branding(self) -> ReceiptBranding:
+        config = self.policy.config
+        return ReceiptBranding(
+            centre_name=self.settings.kiosk.centre_name,
+            header_lines=tuple(config.receipt.header_lines) if config else (),
+            footer_lines=tuple(config.receipt.footer_lines) if config else (),
+            terminal_id=self.settings.kiosk.id,
+        )
 
     def apply_config(self, config: RemoteConfig | None) -> None:
         self.health.remember_baseline()
@@ -61,11 +82,19 @@ class Runtime:
             "app_version": __version__,
             "config_version": self.remote.state.applied_version if self.remote else 0,
             "uptime_s": int(time.monotonic() - self.started_at),
-            "devices": {"idcard": {"state": self.idcard.reader.state.value, "detail": ""}},
-            "paper": None,
+            "devices": {
+                name: {"state": device.state.value, "detail": ""} for name, device in self.devices.items()
+            },
+            "paper": self.printing.printer.last_status.paper.value if self.printing else None,
             "outbox": None,
             "connectivity": "offline" if self.fleet and self.fleet.last_error else "online",
         }
+
+    def open_devices(self) -> None:
+        """Opening happens on each device's own thread; this returns at once."""
+        self.idcard.start()
+        if self.printing is not None:
+            self.printing.printer.open()
 
     def start_background_services(self) -> None:
         if self.remote is not None:
@@ -83,6 +112,8 @@ class Runtime:
         if self.fleet is not None:
             self.fleet.stop()
         self.idcard.close()
+        if self.printing is not None:
+            self.printing.printer.close()
         self.background.shutdown()
         self.central.close()
 
@@ -102,8 +133,14 @@ def build_central_client(settings: Settings) -> CentralClient:
     )
 
 
-def build_runtime(settings: Settings, *, card_placer: object | None = None) -> Runtime:
-    """`card_placer` (the demo's emulated reader) turns on the demo's staff controls."""
+def build_runtime(
+    settings: Settings,
+    *,
+    card_placer: object | None = None,
+    last_receipt: Callable[[], Path | None] | None = None,
+) -> Runtime:
+    """`card_placer` (the demo's emulated reader) turns on the demo's staff controls; `last_receipt` shows
+    them what the demo's virtual printer printed."""
     settings.kiosk.data_dir.mkdir(parents=True, exist_ok=True)
     central = build_central_client(settings)
     idcard = IdCardService(
@@ -111,19 +148,31 @@ def build_runtime(settings: Settings, *, card_placer: object | None = None) -> R
             "idcard", settings.devices.idcard, do_not_open=True, stats_dir=settings.kiosk.data_dir / "devices"
         )
     )
-    demo = DemoService(central, card_placer) if card_placer is not None else None
+    demo = (
+        DemoService(central, card_placer, last_receipt or (lambda: None)) if card_placer is not None else None
+    )
+    citizen = CitizenService(central)
     runtime = Runtime(
         settings=settings,
         translator=Translator(settings.kiosk.locale),
         fonts=find_ui_fonts(settings.display.font, settings.kiosk.data_dir / "fonts"),
         central=central,
-        citizen=CitizenService(central),
+        citizen=citizen,
         idcard=idcard,
         background=Background(),
         policy=KioskPolicy(settings),
-        health=KioskHealth(central, {"idcard": idcard.reader}),
+        health=KioskHealth(central, {}),
         demo=demo,
     )
+    if settings.devices.printer:
+        printer = open_device(
+            "printer",
+            settings.devices.printer,
+            do_not_open=True,
+            stats_dir=settings.kiosk.data_dir / "devices",
+        )
+        runtime.printing = PrintService(printer, citizen, runtime.receipt_branding)  # type: ignore[arg-type]
+    runtime.health = KioskHealth(central, runtime.devices)
     remote = settings.remote
     agent = FleetAgent(
         FleetApi(central),

@@ -29,6 +29,7 @@ class KioskSection(_Section):
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     centre_id: str = Field(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z]+$")
     locale: Literal["zh_CN", "en"] = "zh_CN"
+    centre_name: str = Field(default="住房公积金管理中心", min_length=1, max_length=40)
     data_dir: Path = Path("/var/lib/hpf-kiosk")
 
 
@@ -71,11 +72,12 @@ class CentralSection(_Section):
 
 class DevicesSection(_Section):
     idcard: str = "sam+serial:///dev/ttyUSB0?baud=115200"
+    printer: str | None = None
 
-    @field_validator("idcard")
+    @field_validator("idcard", "printer")
     @classmethod
-    def _url_with_scheme(cls, value: str) -> str:
-        if "://" not in value:
+    def _url_with_scheme(cls, value: str | None) -> str | None:
+        if value is not None and "://" not in value:
             raise ValueError("must be a device URL such as sam+serial:///dev/ttyUSB0?baud=115200 or sim://")
         return value
 

@@ -8,6 +8,7 @@ binds a ciphertext to its row's idempotency key and kind: a payload copied onto 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import secrets
@@ -121,10 +122,8 @@ def _write_atomically(path: Path, active: str, keys: dict[str, bytes], *, replac
         if replace:
             os.replace(tmp, path)
         else:
-            try:
+            with contextlib.suppress(FileExistsError):
                 os.link(tmp, path)
-            except FileExistsError:
-                pass
     finally:
         tmp.unlink(missing_ok=True)
     dir_fd = os.open(path.parent, os.O_RDONLY)

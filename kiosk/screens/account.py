@@ -4,11 +4,12 @@ from typing import Any
 
 from kivy.factory import Factory
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 
 from kiosk.i18n import N_
 from kiosk.screens.base import KioskScreen
 from kiosk.services.citizen import DepositsView, LoanView, OverviewView
+from kiosk.services.printing import PrintReport
 
 _STATUS = {"normal": N_("Normal"), "sealed": N_("Sealed (deposits paused)"), "closed": N_("Closed")}
 _DEPOSIT_KIND = {
@@ -32,10 +33,16 @@ class _AccountScreen(KioskScreen):
 
 class OverviewScreen(_AccountScreen):
     view = ObjectProperty(None, allownone=True)
+    can_print = BooleanProperty(False)
+    printing = BooleanProperty(False)
+    print_message = StringProperty("")
 
     def prepare(self, **params: Any) -> None:
         self.view = None
         self.loading = True
+        self.can_print = self.app.runtime.printing is not None
+        self.printing = False
+        self.print_message = ""
         self.app.background(self.app.runtime.citizen.overview, on_result=self._show, on_error=self._unavailable)
 
     def _show(self, view: OverviewView) -> None:
@@ -45,9 +52,27 @@ class OverviewScreen(_AccountScreen):
     def status_text(self, status: str) -> str:
         return _STATUS.get(status, status)
 
+    def print_statement(self) -> None:
+        self.printing = True
+        self.print_message = N_("Printing, please wait…")
+        self.app.background(
+            self.app.runtime.printing.print_account_statement, on_result=self._printed, on_error=self._print_failed
+        )
+
+    def _printed(self, report: PrintReport) -> None:
+        self.printing = False
+        self.print_message = report.message
+        if report.printed:
+            self.app.receipt_printed = True
+
+    def _print_failed(self, _error: BaseException) -> None:
+        self.printing = False
+        self.print_message = N_("The printer is not working just now. Please ask at the counter.")
+
     def wipe(self) -> None:
         self.view = None
         self.loading = True
+        self.print_message = ""
 
 
 class DepositsScreen(_AccountScreen):
@@ -229,6 +254,18 @@ Builder.load_string(
                     FieldRow:
                         label: app.t("Account number", app.locale)
                         value: root.view.account_no if root.view else ""
+            KText:
+                halign: "center"
+                bold: True
+                color: theme.PRIMARY
+                text: app.t(root.print_message, app.locale) if root.print_message else ""
+                height: self.texture_size[1] if root.print_message else 0
+            SecondaryButton:
+                text: app.t("Print account statement", app.locale)
+                opacity: 1 if root.can_print else 0
+                disabled: not root.can_print or root.printing or root.view is None
+                height: dp(130) if root.can_print else 0
+                on_release: root.print_statement()
             AccountFooter:
 
 <DepositLine@BoxLayout>:

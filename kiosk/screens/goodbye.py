@@ -4,6 +4,7 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.lang import Builder
+from kivy.properties import BooleanProperty
 
 from kiosk.screens.base import KioskScreen
 
@@ -12,6 +13,11 @@ _AFTER_CARD_TAKEN_S = 2
 
 
 class GoodbyeScreen(KioskScreen):
+    receipt = BooleanProperty(False)
+
+    def prepare(self, **params: Any) -> None:
+        self.receipt = bool(params.get("receipt"))
+
     def on_enter(self, *_args: Any) -> None:
         self._timer = Clock.schedule_once(self._back_to_attract, _SHOW_S)
 
@@ -44,7 +50,7 @@ Builder.load_string(
             KTitle:
                 font_size: sp(76)
                 color: theme.PRIMARY
-                text: app.t("Please take your ID card", app.locale)
+                text: app.t("Please take your ID card and receipt", app.locale) if root.receipt else app.t("Please take your ID card", app.locale)
             IdCardPicture:
                 size_hint: None, None
                 size: dp(480), dp(300)

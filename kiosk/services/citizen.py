@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 
 from kiosk.central import CentralClient, CentralError, CentralUnavailable
 from kiosk.central.models import Account, DepositRecord, Loan
 from kiosk.masking import format_fen, format_rate_bp, mask_id_number, mask_name
+from kiosk.receipts.data import AccountStatementData, Holder
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +116,8 @@ class _Visit:
 
 
 DEPOSIT_PAGE_SIZE = 8
+# Receipts are printed in Chinese whatever the screen's language: they are kept as official paper.
+_STATUS_ON_PAPER = {"normal": "正常", "sealed": "封存", "closed": "销户"}
 
 
 class CitizenService:
@@ -203,6 +207,29 @@ class CitizenService:
             raise Unavailable(str(exc)) from exc
         pages = max(1, -(-result.total // result.page_size))
         return DepositsView([_deposit_row(item) for item in result.items], result.page, pages)
+
+    def statement_data(self, printed_at: datetime) -> AccountStatementData:
+        """The account, unmasked, for a printed statement (the template masks it on paper)."""
+        try:
+            account = self._central.account(self._token())
+        except (CentralUnavailable, CentralError) as exc:
+            raise Unavailable(str(exc)) from exc
+        return AccountStatementData(
+            holder=Holder(name=account.name, id_number=account.id_number, account_number=account.account_no),
+            unit_name=account.unit_name,
+            status=_STATUS_ON_PAPER[account.status],
+            opened_on=account.opened_on,
+            paid_up_to=account.paid_up_to,
+            base_fen=account.deposit_base_fen,
+            unit_rate_bp=account.unit_rate_bp,
+            personal_rate_bp=account.personal_rate_bp,
+            monthly_fen=account.monthly_deposit_fen,
+            balance_fen=account.balance_fen,
+            last_year_balance_fen=account.last_year_balance_fen,
+            year_deposits_fen=account.year_deposits_fen,
+            year_withdrawals_fen=account.year_withdrawals_fen,
+            printed_at=printed_at,
+        )
 
     def loan(self) -> LoanView | None:
         try:

@@ -7,7 +7,9 @@ central knows; the kiosk itself never imports the reference server.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from kiosk.central import CentralClient
@@ -53,9 +55,15 @@ def card_from_demo(face: DemoCard) -> IdCard:
 
 
 class DemoService:
-    def __init__(self, central: CentralClient, placer: CardPlacer) -> None:
+    def __init__(
+        self,
+        central: CentralClient,
+        placer: CardPlacer,
+        last_receipt: Callable[[], Path | None] = lambda: None,
+    ) -> None:
         self._central = central
         self._placer = placer
+        self.last_receipt = last_receipt  # the PNG the demo's virtual printer drew last
 
     def citizens(self) -> list[DemoCitizen]:
         """Blocking (HTTP): call from a worker."""

@@ -8,6 +8,8 @@ from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.image import Image
+from kivy.uix.modalview import ModalView
 
 from kiosk.services.demo import DemoCitizen, DemoService
 
@@ -37,6 +39,15 @@ class DemoPanel(BoxLayout):
     def place(self, citizen: DemoCitizen) -> None:
         App.get_running_app().background(self._demo.place, citizen)
         self.status = app_t("Card placed: {name}").format(name=citizen.name)
+
+    def show_last_receipt(self) -> None:
+        path = self._demo.last_receipt()
+        if path is None:
+            self.status = app_t("No receipt printed yet")
+            return
+        view = ModalView(size_hint=(0.9, 0.95))
+        view.add_widget(Image(source=str(path), nocache=True, fit_mode="contain"))
+        view.open()
 
     def remove(self) -> None:
         App.get_running_app().background(self._demo.remove)
@@ -129,11 +140,20 @@ Builder.load_string(
         height: dp(60)
         text_size: self.width, None
         halign: "left"
-    SecondaryButton:
+    BoxLayout:
+        size_hint_y: None
         height: dp(110)
-        font_size: sp(32)
-        text: app.t("Remove card from reader", app.locale)
-        on_release: root.remove()
+        spacing: dp(16)
+        SecondaryButton:
+            height: dp(110)
+            font_size: sp(30)
+            text: app.t("Remove card from reader", app.locale)
+            on_release: root.remove()
+        SecondaryButton:
+            height: dp(110)
+            font_size: sp(30)
+            text: app.t("Last receipt", app.locale)
+            on_release: root.show_last_receipt()
     ScrollView:
         do_scroll_x: False
         bar_width: dp(12)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import threading
 import time
@@ -193,6 +194,7 @@ class Driver:
         self.shot("03_place_card")
 
         name = self.place_card(lambda c: not c.tags)  # a normal account without a loan
+        self.full_id = next(c.card.id_number for c in self.app.runtime.demo.citizens() if c.name == name)
         self.wait_screen("password")
         greeting = self.ui(lambda: app.screen("password").greeting_name)
         self.check(
@@ -216,6 +218,15 @@ class Driver:
         view = self.ui(lambda: app.screen("overview").view)
         self.check("the ID number is masked", "*" in view.masked_id and len(view.masked_id) == 18)
         self.shot("06_overview")
+
+        self.tap_text("打印账户信息")
+        self.wait_for("the printout", lambda: app.screen("overview").print_message.startswith("Please take"))
+        (job,) = self.parts.printer.wait_for_jobs(1)
+        self.check("the slip was printed to the end", job.complete)
+        self.check("the slip carries the masked ID number", view.masked_id in job.text)
+        self.check("and never the full one", self.full_id not in job.text)
+        self.shot("06b_statement_printed")
+        shutil.copy(job.png, self.out / "06c_printed_receipt.png")
 
         # Operators publish a configuration while this citizen is being served: it must wait.
         self.publish_config()
@@ -332,7 +343,11 @@ def main() -> int:
     plan = plan_window(
         1080, 1920, fullscreen=False, kiosk_mode=kiosk_mode, demo_panel=not kiosk_mode, window_height=960
     )
-    runtime = build_runtime(settings, card_placer=None if kiosk_mode else parts.emulator)
+    runtime = build_runtime(
+        settings,
+        card_placer=None if kiosk_mode else parts.emulator,
+        last_receipt=None if kiosk_mode else parts.last_receipt,
+    )
     prepare_kivy(plan)
     from kiosk.app import KioskApp
 

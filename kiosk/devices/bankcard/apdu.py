@@ -13,11 +13,6 @@ from collections.abc import Callable
 from kiosk.devices.bankcard.errors import CardDataError
 
 SW_OK = 0x9000
-SW_FILE_NOT_FOUND = 0x6A82
-SW_RECORD_NOT_FOUND = 0x6A83
-SW_FUNCTION_NOT_SUPPORTED = 0x6A81
-SW_CONDITIONS_NOT_SATISFIED = 0x6985
-SW_WRONG_LENGTH = 0x6700
 
 # More GET RESPONSEs than this is a card gone wrong: real responses fit in two or three.
 MAX_RESPONSE_CHAIN = 8

@@ -45,11 +45,6 @@ def luhn_valid(number: str) -> bool:
     return total % 10 == 0
 
 
-def luhn_check_digit(body: str) -> str:
-    """The digit that makes ``body + digit`` pass Luhn (for building synthetic PANs)."""
-    return next(d for d in "0123456789" if luhn_valid(body + d))
-
-
 def mask_pan(pan: str) -> str:
     """First 6 and last 4 digits, as PCI DSS allows on a display: ``621700*********2348``."""
     return pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
@@ -147,7 +142,6 @@ class BankCard:
             "aid": self.aid,
             "label": self.label,
             "holder_id_masked": self.holder_id_masked or None,
-            "holder_id_type": None if self.holder_id_type is None else self.holder_id_type.value,
         }
 
 

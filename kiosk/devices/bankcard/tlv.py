@@ -92,7 +92,9 @@ def parse(data: bytes, *, depth: int = 0) -> list[Tlv]:
         length, offset = _read_length(data, offset)
         end = offset + length
         if end > len(data):
-            raise TlvError(f"tag {tag_hex(tag)} at offset {start} says {length} bytes, {len(data) - offset} left")
+            raise TlvError(
+                f"tag {tag_hex(tag)} at offset {start} says {length} bytes, {len(data) - offset} left"
+            )
         value = data[offset:end]
         children = tuple(parse(value, depth=depth + 1)) if is_constructed(tag) else ()
         items.append(Tlv(tag, value, children))
@@ -176,9 +178,10 @@ def fill_dol(
     for tag, length in entries:
         value = values.get(tag, bytes(length))
         if len(value) != length:
+            padding = bytes(max(0, length - len(value)))
             if tag in numeric:
-                value = value[len(value) - length :] if len(value) > length else bytes(length - len(value)) + value
+                value = padding + value[max(0, len(value) - length) :]
             else:
-                value = value[:length] + bytes(max(0, length - len(value)))
+                value = value[:length] + padding
         out += value
     return bytes(out)

@@ -266,7 +266,21 @@ def _elements(spec: dict[str, Any]) -> dict[int, bytes]:
     return elements
 
 
+_CARD_KEYS = frozenset({"description", "directories", "t0", "atr", "applications"})
+_APPLICATION_KEYS = frozenset(
+    {"aid", "label", "priority", "pdol", "gpo_format", "aip", "pan", "expiry", "effective", "service_code"}
+    | {"cardholder_name", "holder_id", "holder_id_type", "records", "extra"}
+)
+
+
+def _unknown_key(spec: dict[str, Any], known: frozenset[str]) -> None:
+    unknown = sorted(set(spec) - known)
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r} (keys: {', '.join(sorted(known))})")
+
+
 def _application(spec: dict[str, Any]) -> Application:
+    _unknown_key(spec, _APPLICATION_KEYS)
     elements = _elements(spec)
     records: dict[int, tuple[tuple[int, ...], ...]] = {}
     for sfi, layout in spec["records"].items():
@@ -302,7 +316,10 @@ def load_card_file(path: str | os.PathLike[str]) -> CardProfile:
         raise CardFileError(f"{path}: cannot read the card file ({exc.strerror})") from None
     except json.JSONDecodeError as exc:
         raise CardFileError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise CardFileError(f"{path}: a card file holds one JSON object")
     try:
+        _unknown_key(data, _CARD_KEYS)
         directories = frozenset(data.get("directories", ["ppse"]))
         if not directories <= {"pse", "ppse"}:
             raise ValueError("directories are 'pse' and/or 'ppse'")

@@ -1,0 +1,1 @@
+"""Alembic migrations of the outbox database (run by database.migrate, never by hand)."""

@@ -1,0 +1,30 @@
+"""The outbox table (SQLAlchemy Core). Times are integer milliseconds since the Unix epoch."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, Integer, LargeBinary, MetaData, String, Table
+
+metadata = MetaData()
+
+outbox = Table(
+    "outbox",
+    metadata,
+    # INTEGER PRIMARY KEY is SQLite's rowid: time-ordered (ids.py), so id order is creation order.
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("idempotency_key", String(64), nullable=False, unique=True),
+    Column("kind", String(40), nullable=False),
+    Column("created_at", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Integer, nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("last_error", String(200)),
+    Column("delivered_at", Integer),
+    Column("key_id", String(16), nullable=False),
+    # nonce + AES-GCM ciphertext of the JSON payload (keyring.py).
+    Column("payload", LargeBinary, nullable=False),
+    Column("size", Integer, nullable=False),
+)
+
+# "Oldest pending rows" is a walk of this index from (pending, smallest id): flat however many delivered
+# or dead rows the table keeps, and however long the pending backlog is.
+Index("ix_outbox_state_id", outbox.c.state, outbox.c.id)
