@@ -17,7 +17,11 @@ if TYPE_CHECKING:
 
 EXIT_CONFIG = 2
 # Modules with `add_commands(subparsers)` for `kiosk devices <kind> ...` and for `kiosk <group> ...`.
-DEVICE_COMMANDS: tuple[str, ...] = ("kiosk.devices.idcard.cli", "kiosk.devices.printer.cli")
+DEVICE_COMMANDS: tuple[str, ...] = (
+    "kiosk.devices.idcard.cli",
+    "kiosk.devices.bankcard.cli",
+    "kiosk.devices.printer.cli",
+)
 GROUP_COMMANDS: tuple[str, ...] = ("kiosk.remote_config.cli",)
 
 

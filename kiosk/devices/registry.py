@@ -99,6 +99,10 @@ class DeviceUrl:
             raise self._bad(name, value, f"one of {', '.join(map(str, sorted(choices)))}")
         return int(value)
 
+    def text_param(self, name: str, default: str) -> str:
+        value = self._take(name)
+        return default if value is None else value
+
     def bool_param(self, name: str, default: bool) -> bool:
         value = self._take(name)
         if value is None:

@@ -236,6 +236,9 @@ class PcscChannel:
             context, self._context = self._context, None
             with contextlib.suppress(Exception):  # the card or pcscd may be long gone: nothing to undo
                 if card is not None:
+                    # Not a reset: the handle of a mute card is released only after that card has gone,
+                    # and a reset through it would reach the next card. With vpcd that even left pcscd
+                    # reporting a card in an empty slot. The next read SELECTs afresh anyway.
                     scard.SCardDisconnect(card, scard.SCARD_LEAVE_CARD)
                 if context is not None:
                     scard.SCardReleaseContext(context)

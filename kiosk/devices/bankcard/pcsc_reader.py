@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Self
 from kiosk.devices.bankcard.channel import Channel
 from kiosk.devices.bankcard.errors import CardRemoved, ReaderGone
 from kiosk.devices.bankcard.pcsc import PcscChannel, PcscError, PcscService
-from kiosk.devices.bankcard.reader import BankCardReader, aids_param, text_param
+from kiosk.devices.bankcard.reader import BankCardReader, aids_param
 from kiosk.devices.bankcard.selection import UNIONPAY_AIDS
 from kiosk.devices.base import CommandContext, DeviceConfigError, DeviceState, HealthReport
 
@@ -48,7 +48,7 @@ class PcscBankCardReader(BankCardReader):
             raise DeviceConfigError(f"{url}: a pcsc URL has parameters only, e.g. pcsc://?reader=ACS")
         return cls(
             str(url),
-            text_param(url, "reader", ""),
+            url.text_param("reader", ""),
             poll_interval=url.int_param("poll_ms", 250, minimum=10, maximum=60_000) / 1000,
             apdu_timeout=url.int_param("apdu_timeout_ms", 3000, minimum=100, maximum=120_000) / 1000,
             aids=aids_param(url),

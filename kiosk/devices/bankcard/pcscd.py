@@ -10,6 +10,7 @@ namespaces (no ``unshare``, or not permitted) it runs on the system paths, if no
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
@@ -22,6 +23,7 @@ from pathlib import Path
 SYSTEM_SOCKET = Path("/run/pcscd/pcscd.comm")
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 SOCKET_ENV = "PCSCLITE_CSOCK_NAME"
+_PR_SET_PDEATHSIG = 1
 
 
 class PcscdError(RuntimeError):
@@ -43,6 +45,13 @@ def free_port_pair() -> int:
                     continue
         return port
     raise PcscdError("no free pair of TCP ports for vpcd")
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when our process dies, so no pcscd outlives a crashed test."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _namespace_prefix() -> list[str] | None:
@@ -123,7 +132,11 @@ class PrivatePcscd:
             command = pcscd
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent,
             )
         deadline = time.monotonic() + timeout
         while not self.socket_path.exists():

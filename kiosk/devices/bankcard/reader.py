@@ -52,15 +52,9 @@ class CardWithdrawn:
 CardEvent = CardInserted | CardWithdrawn
 
 
-def text_param(url: DeviceUrl, name: str, default: str) -> str:
-    """A free-text parameter. ``DeviceUrl`` has typed getters only; ``_take`` is what they all use."""
-    value = url._take(name)
-    return default if value is None else value
-
-
 def aids_param(url: DeviceUrl) -> tuple[bytes, ...]:
     """``aids=A000000333010101,A0000000031010``: the accepted AIDs, in the order they are tried."""
-    text = text_param(url, "aids", "")
+    text = url.text_param("aids", "")
     if not text:
         return UNIONPAY_AIDS
     aids = []
@@ -187,7 +181,7 @@ class SimBankCardReader(BankCardReader):
     def from_url(cls, url: DeviceUrl) -> Self:
         if url.path not in ("", "/"):
             raise DeviceConfigError(f"{url}: a sim URL has a name at most, e.g. sim://default")
-        card_name = text_param(url, "card", "")
+        card_name = url.text_param("card", "")
         card = None
         if card_name:
             try:
