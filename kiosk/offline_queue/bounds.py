@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Level(StrEnum):
@@ -36,8 +37,8 @@ class BoundsPolicy:
             raise ValueError("need 0 < warn_ratio < 1 <= soft_ceiling")
 
 
-@dataclass(frozen=True)
-class Usage:
+class Usage(NamedTuple):
+    # A tuple rather than a dataclass: one is built on every enqueue, and a tuple is built faster.
     rows: int
     bytes: int
     # Age of the oldest pending or in-flight row, 0 when there is none.
@@ -53,7 +54,9 @@ class Usage:
 
 def level(policy: BoundsPolicy, usage: Usage) -> tuple[Level, str | None]:
     """The level and the bound nearest its limit (None when all are below the warning ratio)."""
-    bound, ratio = max(usage.ratios(policy).items(), key=lambda pair: pair[1])
+    ratios = usage.ratios(policy)
+    bound = max(ratios, key=ratios.__getitem__)
+    ratio = ratios[bound]
     if ratio >= 1:
         return Level.FULL, bound
     if ratio >= policy.warn_ratio:

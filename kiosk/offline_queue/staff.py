@@ -120,4 +120,6 @@ class OutboxAdmin:
 
 
 def _retry(now_ms: int) -> Update:
-    return update(outbox).values(state=State.PENDING.value, attempts=0, next_attempt_at=now_ms)
+    return update(outbox).values(
+        state=State.PENDING.value, attempts=0, blamed_failures=0, next_attempt_at=now_ms
+    )

@@ -2,12 +2,13 @@
 
     pending ──claim──> in_flight ──accepted/duplicate──> delivered ──purge (after retention)──> gone
        ^                  │  │──rejected──────────────> dead
-       │                  │  │──failed, blamed, attempts ≥ max──> dead
+       │                  │  │──failed, blamed for the max-th time──> dead
        └──failed/recover──┘                              │
        └──────────────────── staff retry ────────────────┘
 
 A failure is "blamed" on the row when the centre answered (5xx, garbage, bad_request): the row may be what
-breaks it. Silence (network down, timeout) is never the row's fault and never kills it.
+breaks it. Silence (network down, timeout) is never the row's fault and never kills it: a row is dead-lettered
+after `max_attempts` blamed failures, however many silent ones it also had.
 """
 
 from __future__ import annotations
@@ -48,13 +49,14 @@ _SIMPLE: dict[tuple[State, Event], State] = {
 
 
 def next_state(
-    state: State, event: Event, *, attempts: int = 0, max_attempts: int = 10, blamed: bool = False
+    state: State, event: Event, *, blamed_failures: int = 0, max_attempts: int = 10, blamed: bool = False
 ) -> State:
-    """The state after `event`. For FAILED, `attempts` counts this attempt too."""
+    """The state after `event`. For FAILED, `blamed_failures` counts the row's blamed failures including
+    this one when it is `blamed`."""
     if event is Event.FAILED:
         if state is not State.IN_FLIGHT:
             raise InvalidTransition(f"{event} from {state}")
-        return State.DEAD if blamed and attempts >= max_attempts else State.PENDING
+        return State.DEAD if blamed and blamed_failures >= max_attempts else State.PENDING
     try:
         return _SIMPLE[(state, event)]
     except KeyError:

@@ -14,7 +14,9 @@ outbox = Table(
     Column("idempotency_key", String(64), nullable=False, unique=True),
     Column("kind", String(40), nullable=False),
     Column("created_at", Integer, nullable=False),
+    # Every send; and the failures the centre answered, which alone count towards dead-lettering.
     Column("attempts", Integer, nullable=False, default=0),
+    Column("blamed_failures", Integer, nullable=False, default=0),
     Column("next_attempt_at", Integer, nullable=False),
     Column("state", String(10), nullable=False),
     Column("last_error", String(200)),

@@ -243,8 +243,8 @@ Builder.load_string(
                         label: app.t("Deposit base", app.locale)
                         value: root.view.deposit_base if root.view else ""
                     FieldRow:
-                        label: app.t("Rates (unit + personal)", app.locale)
-                        value: root.view.rates if root.view else ""
+                        label: app.t("Deposit rates", app.locale)
+                        value: app.t("Unit {unit} + personal {personal}", app.locale).format(unit=root.view.unit_rate, personal=root.view.personal_rate) if root.view else ""
                     FieldRow:
                         label: app.t("Paid up to", app.locale)
                         value: root.view.paid_up_to if root.view else ""

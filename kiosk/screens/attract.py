@@ -63,7 +63,7 @@ Builder.load_string(
                 size_hint_y: 0.2
             KioskButton:
                 text: app.t("Touch to start", app.locale)
-                font_size: sp(56)
+                base_font_size: sp(56)
                 height: dp(180)
                 on_release: app.go("home")
             KMuted:

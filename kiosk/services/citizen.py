@@ -62,7 +62,8 @@ class OverviewView:
     balance: str
     monthly_deposit: str
     deposit_base: str
-    rates: str
+    unit_rate: str
+    personal_rate: str
     status: str  # normal | sealed | closed (the screen translates it)
     unit_name: str
     paid_up_to: str
@@ -240,7 +241,6 @@ class CitizenService:
 
 
 def _overview_view(account: Account) -> OverviewView:
-    rates = format_rate_bp(account.unit_rate_bp) + " + " + format_rate_bp(account.personal_rate_bp)
     return OverviewView(
         masked_name=mask_name(account.name),
         masked_id=mask_id_number(account.id_number),
@@ -248,7 +248,8 @@ def _overview_view(account: Account) -> OverviewView:
         balance=format_fen(account.balance_fen),
         monthly_deposit=format_fen(account.monthly_deposit_fen),
         deposit_base=format_fen(account.deposit_base_fen),
-        rates=rates,
+        unit_rate=format_rate_bp(account.unit_rate_bp),
+        personal_rate=format_rate_bp(account.personal_rate_bp),
         status=account.status,
         unit_name=account.unit_name,
         paid_up_to=account.paid_up_to,

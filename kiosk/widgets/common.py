@@ -1,7 +1,7 @@
 """Buttons, cards and labels used on every screen."""
 
 from kivy.lang import Builder
-from kivy.properties import ColorProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
@@ -12,6 +12,10 @@ from kiosk.widgets import theme
 class KioskButton(ButtonBehavior, Label):
     """A big rounded button; the whole rectangle is the touch target (elderly fingers miss small ones)."""
 
+    # The size before the citizen's large-text choice; set this, not font_size, on instances (a font_size
+    # set on an instance would be overwritten whenever the text scale changes).
+    base_font_size = NumericProperty(0)
+    scales = BooleanProperty(True)  # False for controls that must keep their size (the header's)
     fill = ColorProperty(theme.PRIMARY)
     fill_pressed = ColorProperty(theme.PRIMARY_PRESSED)
     radius = NumericProperty(24)
@@ -38,7 +42,8 @@ Builder.load_string(
 
 <KioskButton>:
     color: theme.ON_PRIMARY
-    font_size: sp(theme.BUTTON) * app.text_scale
+    base_font_size: sp(theme.BUTTON)
+    font_size: self.base_font_size * (app.text_scale if self.scales else 1)
     bold: True
     size_hint_y: None
     height: dp(150)

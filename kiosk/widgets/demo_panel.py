@@ -97,7 +97,8 @@ Builder.load_string(
         width: dp(200)
         height: dp(96)
         pos_hint: {"center_y": 0.5}
-        font_size: sp(30)
+        base_font_size: sp(30)
+        scales: False
         text: app.t("Place card", app.locale)
         on_release: root.dispatch("on_place")
 
@@ -146,12 +147,14 @@ Builder.load_string(
         spacing: dp(16)
         SecondaryButton:
             height: dp(110)
-            font_size: sp(30)
+            base_font_size: sp(30)
+            scales: False
             text: app.t("Remove card from reader", app.locale)
             on_release: root.remove()
         SecondaryButton:
             height: dp(110)
-            font_size: sp(30)
+            base_font_size: sp(30)
+            scales: False
             text: app.t("Last receipt", app.locale)
             on_release: root.show_last_receipt()
     ScrollView:

@@ -59,7 +59,8 @@ Builder.load_string(
         width: dp(170)
         height: dp(96)
         pos_hint: {"center_y": 0.5}
-        font_size: sp(36) if app.locale == "zh_CN" else sp(28)
+        base_font_size: sp(36) if app.locale == "zh_CN" else sp(28)
+        scales: False
         radius: 48
         text: app.t("Large text", app.locale) if app.text_scale == 1 else app.t("Normal text", app.locale)
         on_release: app.toggle_large_text()
@@ -71,7 +72,8 @@ Builder.load_string(
         width: dp(200)
         height: dp(96)
         pos_hint: {"center_y": 0.5}
-        font_size: sp(36)
+        base_font_size: sp(36)
+        scales: False
         radius: 48
         # The switch is labelled in the language it switches TO, so a visitor who reads only that one finds it.
         text: "English" if app.locale == "zh_CN" else "中文"

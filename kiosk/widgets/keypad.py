@@ -23,9 +23,9 @@ class Keypad(GridLayout):
     def arrange(self, digits: list[str], clear_text: str, backspace_text: str) -> None:
         self.clear_widgets()
         keys: list[Widget] = [self._digit_key(d) for d in digits[:9]]
-        clear = SecondaryButton(text=clear_text, font_size=self.key_font_size * 0.8)
+        clear = SecondaryButton(text=clear_text, base_font_size=self.key_font_size * 0.8)
         clear.bind(on_release=lambda *_: self._on_clear())
-        backspace = SecondaryButton(text=backspace_text, font_size=self.key_font_size * 0.8)
+        backspace = SecondaryButton(text=backspace_text, base_font_size=self.key_font_size * 0.8)
         backspace.bind(on_release=lambda *_: self._on_backspace())
         keys += [clear, self._digit_key(digits[9]), backspace]
         for key in keys:
@@ -34,7 +34,7 @@ class Keypad(GridLayout):
             self.add_widget(key)
 
     def _digit_key(self, digit: str) -> KioskButton:
-        key = KioskButton(text=digit, font_size=self.key_font_size)
+        key = KioskButton(text=digit, base_font_size=self.key_font_size)
         key.digit = digit
         key.bind(on_release=lambda button: self._on_digit(button.digit))
         return key

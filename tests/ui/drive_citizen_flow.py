@@ -218,6 +218,11 @@ class Driver:
         view = self.ui(lambda: app.screen("overview").view)
         self.check("the ID number is masked", "*" in view.masked_id and len(view.masked_id) == 18)
         self.shot("06_overview")
+        self.tap_text("大字")
+        self.wait_for("large text", lambda: app.text_scale > 1)
+        self.shot("06a_overview_large_text")
+        self.tap_text("标准字")
+        self.wait_for("normal text", lambda: app.text_scale == 1)
 
         self.tap_text("打印账户信息")
         self.wait_for("the printout", lambda: app.screen("overview").print_message.startswith("Please take"))

@@ -20,6 +20,7 @@ EXPECTED = [
     "04_password",
     "05_wrong_password",
     "06_overview",
+    "06a_overview_large_text",
     "06b_statement_printed",
     "07_overview_english",
     "08_deposits",

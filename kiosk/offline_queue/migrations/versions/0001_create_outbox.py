@@ -21,6 +21,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(40), nullable=False),
         sa.Column("created_at", sa.Integer, nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("blamed_failures", sa.Integer, nullable=False),
         sa.Column("next_attempt_at", sa.Integer, nullable=False),
         sa.Column("state", sa.String(10), nullable=False),
         sa.Column("last_error", sa.String(200)),
