@@ -30,6 +30,10 @@ lint: setup
 
 bench: setup
 	$(PY) bench/startup.py --json
+	$(PY) bench/idcard_read.py --json
+	$(PY) bench/bankcard_read.py --json
+	$(PY) bench/receipt.py --json
+	$(PY) bench/queue_bench.py --json
 
 clean:
 	rm -rf $(VENV) var artifacts

@@ -10,6 +10,7 @@ PACKAGES=(
   libgl1 libgl1-mesa-dri libegl1 libgles2 libmtdev1            # what Kivy's SDL2 window needs to draw
   pcscd libpcsclite-dev swig vsmartcard-vpcd                   # bank card reader: PC/SC, pyscard's build, virtual cards
   socat gettext                                                # serial bridging for device diagnostics; catalogues
+  strace util-linux                                            # the outbox's one-fsync test; unshare for a private pcscd
 )
 
 missing=()

@@ -22,7 +22,7 @@ DEVICE_COMMANDS: tuple[str, ...] = (
     "kiosk.devices.bankcard.cli",
     "kiosk.devices.printer.cli",
 )
-GROUP_COMMANDS: tuple[str, ...] = ("kiosk.remote_config.cli",)
+GROUP_COMMANDS: tuple[str, ...] = ("kiosk.remote_config.cli", "kiosk.offline_queue.cli")
 
 
 def _configure_logging(verbose: bool) -> None:

@@ -17,6 +17,9 @@ from kiosk.devices.base import Device
 from kiosk.devices.registry import open_device
 from kiosk.fonts import UiFonts, find_ui_fonts
 from kiosk.i18n import Translator
+from kiosk.offline_queue.events import ConnectivityChanged, OutboxEvent
+from kiosk.offline_queue.forwarder import Forwarder
+from kiosk.offline_queue.outbox import Outbox
 from kiosk.receipts.data import ReceiptBranding
 from kiosk.remote_config.bundle import load_trusted_keys
 from kiosk.remote_config.schema import RemoteConfig
@@ -48,6 +51,9 @@ class Runtime:
     remote: RemoteConfigService | None = None
     demo: DemoService | None = None
     printing: PrintService | None = None
+    outbox: Outbox | None = None
+    forwarder: Forwarder | None = None
+    connectivity: str = "online"  # from the outbox forwarder: online | degraded | offline
     # Set while a citizen is being served: configuration changes wait until it clears.
     visit_active: threading.Event = field(default_factory=threading.Event)
     started_at: float = field(default_factory=time.monotonic)
@@ -86,8 +92,8 @@ class Runtime:
                 name: {"state": device.state.value, "detail": ""} for name, device in self.devices.items()
             },
             "paper": self.printing.printer.last_status.paper.value if self.printing else None,
-            "outbox": None,
-            "connectivity": "offline" if self.fleet and self.fleet.last_error else "online",
+            "outbox": self._outbox_status(),
+            "connectivity": self.connectivity,
         }
 
     def open_devices(self) -> None:
@@ -96,9 +102,21 @@ class Runtime:
         if self.printing is not None:
             self.printing.printer.open()
 
+    def _outbox_status(self) -> dict[str, Any] | None:
+        if self.outbox is None:
+            return None
+        usage = self.outbox.usage()
+        return {"depth": usage.rows, "oldest_pending_age_s": int(usage.oldest_age_s) if usage.rows else None}
+
+    def _on_outbox_event(self, event: OutboxEvent) -> None:
+        if isinstance(event, ConnectivityChanged):
+            self.connectivity = event.state.value
+
     def start_background_services(self) -> None:
         if self.remote is not None:
             self.apply_config(self.remote.start())
+        if self.forwarder is not None:
+            self.forwarder.start()
         if self.fleet is not None:
             self.fleet.start()
 
@@ -111,6 +129,10 @@ class Runtime:
     def close(self) -> None:
         if self.fleet is not None:
             self.fleet.stop()
+        if self.forwarder is not None:
+            self.forwarder.stop()
+        if self.outbox is not None:
+            self.outbox.close()
         self.idcard.close()
         if self.printing is not None:
             self.printing.printer.close()
@@ -173,6 +195,9 @@ def build_runtime(
         )
         runtime.printing = PrintService(printer, citizen, runtime.receipt_branding)  # type: ignore[arg-type]
     runtime.health = KioskHealth(central, runtime.devices)
+    runtime.outbox = Outbox.open(settings.kiosk.data_dir)
+    runtime.outbox.events.subscribe(runtime._on_outbox_event)
+    runtime.forwarder = Forwarder(runtime.outbox, central)
     remote = settings.remote
     agent = FleetAgent(
         FleetApi(central),

@@ -60,12 +60,23 @@ def _violations(rule: str) -> list[str]:
                 )
             if rule == "receipts" and rel.startswith("receipts/") and name.startswith("kiosk.devices"):
                 found.append(f"kiosk/{rel} imports {name}: receipts are plain data; printers print them")
+            if (
+                rule == "outbox"
+                and rel.startswith("offline_queue/")
+                and (
+                    top == "kivy"
+                    or name.startswith(("kiosk.screens", "kiosk.services", "kiosk.devices", "kiosk.app"))
+                )
+            ):
+                found.append(
+                    f"kiosk/{rel} imports {name}: the outbox knows storage and the central client only"
+                )
             if rule == "server" and top == "central_server":
                 found.append(f"kiosk/{rel} imports {name}: the kiosk never imports the reference server")
     return found
 
 
-@pytest.mark.parametrize("rule", ["kivy", "screens", "devices", "central", "receipts", "server"])
+@pytest.mark.parametrize("rule", ["kivy", "screens", "devices", "central", "receipts", "outbox", "server"])
 def test_layer_rule(rule: str) -> None:
     assert _violations(rule) == []
 
