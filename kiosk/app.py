@@ -116,14 +116,17 @@ class KioskApp(App):
         return root
 
     def on_start(self) -> None:
-        self.runtime.open_devices()
-        self.background(self.runtime.start_background_services)
-        # Build the other screens once the attract screen is up, one per frame, so that neither the first
-        # frame nor any later tap waits for a layout to be parsed.
+        # Once the attract screen is up: devices, outbox, remote configuration and the fleet agent start on
+        # a worker, and the other screens are built one per frame, so that neither the first frame nor any
+        # later tap waits for them.
+        Clock.schedule_once(lambda _dt: self.background(self._start_services), _PREBUILD_AFTER_S)
         self._unbuilt = [name for name in SCREENS if not self.sm.has_screen(name)]
         Clock.schedule_once(self._build_next_screen, _PREBUILD_AFTER_S)
+
+    def _start_services(self) -> None:
+        self.runtime.start_background_services()
         if self._on_started is not None:
-            Clock.schedule_once(lambda _dt: self._on_started(self), 0.5)
+            Clock.schedule_once(lambda _dt: self._on_started(self), 0)
 
     def _build_next_screen(self, _dt: float) -> None:
         if self._unbuilt:

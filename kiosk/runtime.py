@@ -1,4 +1,10 @@
-"""Builds the running kiosk from its settings: the one place that knows every concrete class."""
+"""Builds the running kiosk from its settings: the one place that knows every concrete class.
+
+Two steps: `build_runtime()` makes what the first frame needs (settings, fonts, translations, the ID card
+reader, the central client); `start_background_services()`, on a worker once the attract screen is up,
+makes and starts the rest (outbox and forwarder, printer, remote configuration, fleet agent). SQLAlchemy,
+python-escpos and cryptography are imported there, not while the kiosk starts.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk import __version__
 from kiosk.central import CentralClient
@@ -17,13 +23,6 @@ from kiosk.devices.base import Device
 from kiosk.devices.registry import open_device
 from kiosk.fonts import UiFonts, find_ui_fonts
 from kiosk.i18n import Translator
-from kiosk.offline_queue.events import ConnectivityChanged, OutboxEvent
-from kiosk.offline_queue.forwarder import Forwarder
-from kiosk.offline_queue.outbox import Outbox
-from kiosk.receipts.data import ReceiptBranding
-from kiosk.remote_config.bundle import load_trusted_keys
-from kiosk.remote_config.schema import RemoteConfig
-from kiosk.remote_config.store import ConfigStore
 from kiosk.services.background import Background
 from kiosk.services.citizen import CitizenService
 from kiosk.services.demo import DemoService
@@ -31,9 +30,16 @@ from kiosk.services.fleet import FleetAgent
 from kiosk.services.health import KioskHealth
 from kiosk.services.idcard import IdCardService
 from kiosk.services.policy import KioskPolicy
-from kiosk.services.printing import PrintService
-from kiosk.services.remote_config import RemoteConfigService
 from kiosk.settings import Settings
+
+if TYPE_CHECKING:
+    from kiosk.offline_queue.events import OutboxEvent
+    from kiosk.offline_queue.forwarder import Forwarder
+    from kiosk.offline_queue.outbox import Outbox
+    from kiosk.receipts.data import ReceiptBranding
+    from kiosk.remote_config.schema import RemoteConfig
+    from kiosk.services.printing import PrintService
+    from kiosk.services.remote_config import RemoteConfigService
 
 
 @dataclass
@@ -47,9 +53,10 @@ class Runtime:
     background: Background
     policy: KioskPolicy
     health: KioskHealth
-    fleet: FleetAgent | None = None
-    remote: RemoteConfigService | None = None
+    fleet: FleetAgent
     demo: DemoService | None = None
+    # Made by start_background_services():
+    remote: RemoteConfigService | None = None
     printing: PrintService | None = None
     outbox: Outbox | None = None
     forwarder: Forwarder | None = None
@@ -59,6 +66,11 @@ class Runtime:
     started_at: float = field(default_factory=time.monotonic)
     # Called (on a worker) after a configuration takes effect; the UI registers one to redraw.
     config_listeners: list[Callable[[RemoteConfig | None], None]] = field(default_factory=list)
+    _closed: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def printer_configured(self) -> bool:
+        return self.settings.devices.printer is not None
 
     @property
     def devices(self) -> dict[str, Device]:
@@ -68,6 +80,8 @@ class Runtime:
         return devices
 
     def receipt_branding(self) -> ReceiptBranding:
+        from kiosk.receipts.data import ReceiptBranding
+
         config = self.policy.config
         return ReceiptBranding(
             centre_name=self.settings.kiosk.centre_name,
@@ -88,19 +102,11 @@ class Runtime:
             "app_version": __version__,
             "config_version": self.remote.state.applied_version if self.remote else 0,
             "uptime_s": int(time.monotonic() - self.started_at),
-            "devices": {
-                name: {"state": device.state.value, "detail": ""} for name, device in self.devices.items()
-            },
+            "devices": {name: {"state": d.state.value, "detail": ""} for name, d in self.devices.items()},
             "paper": self.printing.printer.last_status.paper.value if self.printing else None,
             "outbox": self._outbox_status(),
             "connectivity": self.connectivity,
         }
-
-    def open_devices(self) -> None:
-        """Opening happens on each device's own thread; this returns at once."""
-        self.idcard.start()
-        if self.printing is not None:
-            self.printing.printer.open()
 
     def _outbox_status(self) -> dict[str, Any] | None:
         if self.outbox is None:
@@ -109,16 +115,36 @@ class Runtime:
         return {"depth": usage.rows, "oldest_pending_age_s": int(usage.oldest_age_s) if usage.rows else None}
 
     def _on_outbox_event(self, event: OutboxEvent) -> None:
+        from kiosk.offline_queue.events import ConnectivityChanged
+
         if isinstance(event, ConnectivityChanged):
             self.connectivity = event.state.value
 
     def start_background_services(self) -> None:
-        if self.remote is not None:
+        """On a worker, after the first frame: make and start everything the first frame did not need."""
+        from kiosk.offline_queue.forwarder import Forwarder
+        from kiosk.offline_queue.outbox import Outbox
+
+        settings = self.settings
+        self.idcard.start()
+        if settings.devices.printer:
+            from kiosk.services.printing import PrintService
+
+            printer = open_device(
+                "printer", settings.devices.printer, stats_dir=settings.kiosk.data_dir / "devices"
+            )
+            self.printing = PrintService(printer, self.citizen, self.receipt_branding)  # type: ignore[arg-type]
+        self.outbox = Outbox.open(settings.kiosk.data_dir)
+        self.outbox.events.subscribe(self._on_outbox_event)
+        self.forwarder = Forwarder(self.outbox, self.central)
+        if settings.remote.operator_keys:
+            self.remote = _remote_config_service(self)
+            self.fleet.attach(self.remote)
             self.apply_config(self.remote.start())
-        if self.forwarder is not None:
-            self.forwarder.start()
-        if self.fleet is not None:
-            self.fleet.start()
+        if self._closed.is_set():  # the app stopped while this was starting: start nothing more
+            return
+        self.forwarder.start()
+        self.fleet.start()
 
     def visit_ended(self) -> None:
         """On a worker, after a citizen's visit: a deferred configuration is applied now."""
@@ -127,8 +153,8 @@ class Runtime:
             self.remote.session_ended()
 
     def close(self) -> None:
-        if self.fleet is not None:
-            self.fleet.stop()
+        self._closed.set()
+        self.fleet.stop()
         if self.forwarder is not None:
             self.forwarder.stop()
         if self.outbox is not None:
@@ -138,6 +164,24 @@ class Runtime:
             self.printing.printer.close()
         self.background.shutdown()
         self.central.close()
+
+
+def _remote_config_service(runtime: Runtime) -> RemoteConfigService:
+    from kiosk.remote_config.bundle import load_trusted_keys
+    from kiosk.remote_config.store import ConfigStore
+    from kiosk.services.remote_config import RemoteConfigService
+
+    settings = runtime.settings
+    return RemoteConfigService(
+        ConfigStore(settings.kiosk.data_dir / "remote"),
+        trusted_keys=load_trusted_keys(settings.remote.operator_keys),
+        kiosk_id=settings.kiosk.id,
+        group=settings.remote.group,
+        apply_live=runtime.apply_config,
+        health_check=runtime.health.check,
+        report=runtime.fleet.report,
+        session_active=runtime.visit_active.is_set,
+    )
 
 
 def build_central_client(settings: Settings) -> CentralClient:
@@ -165,59 +209,32 @@ def build_runtime(
     them what the demo's virtual printer printed."""
     settings.kiosk.data_dir.mkdir(parents=True, exist_ok=True)
     central = build_central_client(settings)
+    stats_dir = settings.kiosk.data_dir / "devices"
     idcard = IdCardService(
-        open_device(
-            "idcard", settings.devices.idcard, do_not_open=True, stats_dir=settings.kiosk.data_dir / "devices"
-        )
+        open_device("idcard", settings.devices.idcard, do_not_open=True, stats_dir=stats_dir)
     )
-    demo = (
-        DemoService(central, card_placer, last_receipt or (lambda: None)) if card_placer is not None else None
-    )
-    citizen = CitizenService(central)
+    demo = None
+    if card_placer is not None:
+        demo = DemoService(central, card_placer, last_receipt or (lambda: None))  # type: ignore[arg-type]
+    policy = KioskPolicy(settings)
     runtime = Runtime(
         settings=settings,
         translator=Translator(settings.kiosk.locale),
         fonts=find_ui_fonts(settings.display.font, settings.kiosk.data_dir / "fonts"),
         central=central,
-        citizen=citizen,
+        citizen=CitizenService(central),
         idcard=idcard,
         background=Background(),
-        policy=KioskPolicy(settings),
-        health=KioskHealth(central, {}),
+        policy=policy,
+        health=KioskHealth(central, lambda: runtime.devices),
+        fleet=FleetAgent(
+            FleetApi(central),
+            None,
+            group=settings.remote.group,
+            poll_interval_s=settings.remote.poll_interval_s,
+            heartbeat_interval_s=lambda: policy.heartbeat_interval_s,
+            status=lambda: runtime.status(),
+        ),
         demo=demo,
     )
-    if settings.devices.printer:
-        printer = open_device(
-            "printer",
-            settings.devices.printer,
-            do_not_open=True,
-            stats_dir=settings.kiosk.data_dir / "devices",
-        )
-        runtime.printing = PrintService(printer, citizen, runtime.receipt_branding)  # type: ignore[arg-type]
-    runtime.health = KioskHealth(central, runtime.devices)
-    runtime.outbox = Outbox.open(settings.kiosk.data_dir)
-    runtime.outbox.events.subscribe(runtime._on_outbox_event)
-    runtime.forwarder = Forwarder(runtime.outbox, central)
-    remote = settings.remote
-    agent = FleetAgent(
-        FleetApi(central),
-        None,
-        group=remote.group,
-        poll_interval_s=remote.poll_interval_s,
-        heartbeat_interval_s=lambda: runtime.policy.heartbeat_interval_s,
-        status=runtime.status,
-    )
-    if remote.operator_keys:
-        runtime.remote = RemoteConfigService(
-            ConfigStore(settings.kiosk.data_dir / "remote"),
-            trusted_keys=load_trusted_keys(remote.operator_keys),
-            kiosk_id=settings.kiosk.id,
-            group=remote.group,
-            apply_live=runtime.apply_config,
-            health_check=runtime.health.check,
-            report=agent.report,
-            session_active=runtime.visit_active.is_set,
-        )
-        agent.attach(runtime.remote)
-    runtime.fleet = agent
     return runtime

@@ -40,7 +40,7 @@ class OverviewScreen(_AccountScreen):
     def prepare(self, **params: Any) -> None:
         self.view = None
         self.loading = True
-        self.can_print = self.app.runtime.printing is not None
+        self.can_print = self.app.runtime.printer_configured
         self.printing = False
         self.print_message = ""
         self.app.background(self.app.runtime.citizen.overview, on_result=self._show, on_error=self._unavailable)
@@ -53,6 +53,9 @@ class OverviewScreen(_AccountScreen):
         return _STATUS.get(status, status)
 
     def print_statement(self) -> None:
+        if self.app.runtime.printing is None:  # still starting up, moments after the kiosk came on
+            self._print_failed(None)
+            return
         self.printing = True
         self.print_message = N_("Printing, please wait…")
         self.app.background(
@@ -65,7 +68,7 @@ class OverviewScreen(_AccountScreen):
         if report.printed:
             self.app.receipt_printed = True
 
-    def _print_failed(self, _error: BaseException) -> None:
+    def _print_failed(self, _error: BaseException | None) -> None:
         self.printing = False
         self.print_message = N_("The printer is not working just now. Please ask at the counter.")
 

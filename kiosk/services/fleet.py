@@ -7,11 +7,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.central import CentralError, CentralUnavailable
 from kiosk.central.fleet import FleetApi
-from kiosk.services.remote_config import Outcome, RemoteConfigService
+
+if TYPE_CHECKING:
+    # Typing only: the service (and cryptography under it) loads on a worker after the first frame.
+    from kiosk.services.remote_config import Outcome, RemoteConfigService
 
 log = logging.getLogger(__name__)
 

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from kiosk.remote_config.bundle import BundleRefused, VerifiedBundle, parse_bundle, verify_bundle
 from kiosk.remote_config.schema import RemoteConfig
 from kiosk.remote_config.store import ConfigState, ConfigStore
+from kiosk.services.health import HealthVerdict
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +35,6 @@ CRASH_LOOP_BOOTS = 3
 class Outcome:
     version: int
     outcome: str  # applied | deferred | refused | rolled_back | healthy
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class HealthVerdict:
-    ok: bool
     reason: str = ""
 
 

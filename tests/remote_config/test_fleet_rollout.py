@@ -14,7 +14,8 @@ from kiosk.central.sequence import SequenceCounter
 from kiosk.remote_config.bundle import key_id, sign_bundle
 from kiosk.remote_config.store import ConfigStore
 from kiosk.services.fleet import FleetAgent
-from kiosk.services.remote_config import HealthVerdict, RemoteConfigService
+from kiosk.services.health import HealthVerdict
+from kiosk.services.remote_config import RemoteConfigService
 from tests.remote_config.conftest import KIOSKS, OPERATOR_TOKEN, example_config
 
 

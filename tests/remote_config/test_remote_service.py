@@ -10,7 +10,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from kiosk.remote_config.schema import RemoteConfig
 from kiosk.remote_config.store import ConfigStore
-from kiosk.services.remote_config import HealthVerdict, Outcome, RemoteConfigService
+from kiosk.services.health import HealthVerdict
+from kiosk.services.remote_config import Outcome, RemoteConfigService
 
 
 class Kiosk:
