@@ -59,6 +59,7 @@ class KioskApp(App):
     english_offered = BooleanProperty(True)
     notices = ListProperty([])  # NoticeText of the notices showing now
     receipt_printed = BooleanProperty(False)  # in this visit: the goodbye reminds them to take it
+    connectivity = StringProperty("online")  # the centre as the outbox forwarder sees it
 
     def __init__(
         self, runtime: Runtime, plan: WindowPlan, on_started: Callable[[KioskApp], None] | None = None
@@ -112,6 +113,9 @@ class KioskApp(App):
         Clock.schedule_interval(self._refresh_notices, 30)
         self.runtime.idcard.listen(self._card_event_from_device)
         self.runtime.config_listeners.append(self._config_from_worker)
+        self.runtime.connectivity_listeners.append(
+            lambda state: Clock.schedule_once(lambda _dt: setattr(self, "connectivity", state), 0)
+        )
         self._apply_policy()
         return root
 

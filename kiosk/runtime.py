@@ -66,6 +66,8 @@ class Runtime:
     started_at: float = field(default_factory=time.monotonic)
     # Called (on a worker) after a configuration takes effect; the UI registers one to redraw.
     config_listeners: list[Callable[[RemoteConfig | None], None]] = field(default_factory=list)
+    # Called (on the forwarder's thread) with "online", "degraded" or "offline" when that changes.
+    connectivity_listeners: list[Callable[[str], None]] = field(default_factory=list)
     _closed: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -119,6 +121,8 @@ class Runtime:
 
         if isinstance(event, ConnectivityChanged):
             self.connectivity = event.state.value
+            for listener in list(self.connectivity_listeners):
+                listener(self.connectivity)
 
     def start_background_services(self) -> None:
         """On a worker, after the first frame: make and start everything the first frame did not need."""

@@ -48,7 +48,8 @@ Builder.load_string(
             text_size: self.size
             shorten: True
         Label:
-            text: root.clock_text
+            # The clock, and a quiet word when the centre cannot be reached (queries will wait).
+            text: root.clock_text + ("   " + app.t("Centre offline", app.locale) if app.connectivity == "offline" else "")
             font_size: sp(30)
             color: 1, 1, 1, 0.85
             halign: "left"
