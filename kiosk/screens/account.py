@@ -195,9 +195,25 @@ Builder.load_string(
         on_release: app.finish()
 
 <Loading@KText>:
+    shown: False
     halign: "center"
     color: theme.MUTED
     text: app.t("Loading, please wait…", app.locale)
+    opacity: 1 if self.shown else 0
+    height: self.texture_size[1] if self.shown else 0
+
+<AccountScroll@ScrollView>:
+    do_scroll_x: False
+    bar_width: dp(10)
+
+<BigAmount@Label>:
+    font_size: sp(100) * app.text_scale
+    bold: True
+    size_hint_y: None
+    height: dp(150)
+    text_size: self.size
+    halign: "left"
+    valign: "middle"
 
 <OverviewScreen>:
     BoxLayout:
@@ -210,26 +226,16 @@ Builder.load_string(
             KTitle:
                 text: app.t("Account overview", app.locale)
             Loading:
-                opacity: 1 if root.loading else 0
-                height: self.texture_size[1] if root.loading else 0
-            ScrollView:
-                do_scroll_x: False
-                bar_width: dp(10)
+                shown: root.loading
+            AccountScroll:
                 Card:
                     opacity: 0 if root.view is None else 1
                     spacing: dp(4)
                     KMuted:
                         text: app.t("Account balance", app.locale)
-                    Label:
+                    BigAmount:
                         text: root.view.balance if root.view else ""
-                        font_size: sp(104) * app.text_scale
-                        bold: True
                         color: theme.MONEY
-                        size_hint_y: None
-                        height: dp(150)
-                        text_size: self.size
-                        halign: "left"
-                        valign: "middle"
                     FieldRow:
                         label: app.t("Name", app.locale)
                         value: root.view.masked_name if root.view else ""
@@ -332,11 +338,8 @@ Builder.load_string(
             KTitle:
                 text: app.t("Deposit records", app.locale)
             Loading:
-                opacity: 1 if root.loading else 0
-                height: self.texture_size[1] if root.loading else 0
-            ScrollView:
-                do_scroll_x: False
-                bar_width: dp(10)
+                shown: root.loading
+            AccountScroll:
                 Card:
                     id: table
                     spacing: 0
@@ -392,30 +395,20 @@ Builder.load_string(
             KTitle:
                 text: app.t("Housing loan", app.locale)
             Loading:
-                opacity: 1 if root.loading else 0
-                height: self.texture_size[1] if root.loading else 0
+                shown: root.loading
             KText:
                 halign: "center"
                 opacity: 1 if root.no_loan else 0
                 text: app.t("You have no Housing Provident Fund loan with us.", app.locale) if root.no_loan else ""
-            ScrollView:
-                do_scroll_x: False
-                bar_width: dp(10)
+            AccountScroll:
                 Card:
                     opacity: 0 if root.view is None else 1
                     spacing: dp(4)
                     KMuted:
                         text: app.t("Outstanding balance", app.locale)
-                    Label:
+                    BigAmount:
                         text: root.view.balance if root.view else ""
-                        font_size: sp(96) * app.text_scale
-                        bold: True
                         color: theme.PRIMARY
-                        size_hint_y: None
-                        height: dp(140)
-                        text_size: self.size
-                        halign: "left"
-                        valign: "middle"
                     KText:
                         bold: True
                         color: theme.ERROR
