@@ -4,6 +4,7 @@ results back to the UI thread. Import only after `kiosk.display.prepare_kivy()`.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -119,7 +120,16 @@ class KioskApp(App):
         self._apply_policy()
         return root
 
+    def _stop_on_signal(self, signum: int, _frame: Any) -> None:
+        log.info("signal %d: stopping", signum)
+        Clock.schedule_once(lambda _dt: self.stop(), 0)
+
     def on_start(self) -> None:
+        # SDL turns SIGTERM into a window-close request, which kiosk mode refuses: the service manager's
+        # stop would hang until it kills the kiosk. Our own handlers stop the app cleanly instead.
+        signal.signal(signal.SIGTERM, self._stop_on_signal)
+        signal.signal(signal.SIGINT, self._stop_on_signal)
+        log.info("kiosk %s started", self.runtime.settings.kiosk.id)
         # Once the attract screen is up: devices, outbox, remote configuration and the fleet agent start on
         # a worker, and the other screens are built one per frame, so that neither the first frame nor any
         # later tap waits for them.

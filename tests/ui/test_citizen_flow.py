@@ -6,6 +6,7 @@ goodbye; a loan holder who walks away (countdown, wipe); the centre going down m
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -73,3 +74,33 @@ def test_kiosk_mode_refuses_escape_and_close(xvfb_display: str, tmp_path: Path) 
     report = json.loads((out / "result.json").read_text(encoding="utf-8"))
     assert report["ok"], report.get("error", "") + result.stderr[-3000:]
     assert report["steps"] == ["lockdown"]
+
+
+def test_kiosk_run_stops_cleanly_on_sigterm(xvfb_display: str, tmp_path: Path) -> None:
+    """A service manager stops the kiosk with SIGTERM: it must exit, not veto it as a window close."""
+    repo = Path(__file__).resolve().parents[2]
+    config = tmp_path / "kiosk.toml"
+    text = (repo / "config" / "demo.toml").read_text(encoding="utf-8")
+    config.write_text(
+        text.replace('data_dir = "../var/demo"', f'data_dir = "{tmp_path / "data"}"').replace(
+            "fullscreen = false", "fullscreen = true"
+        ),
+        encoding="utf-8",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "run", "--config", str(config)],
+        env={**os.environ, "DISPLAY": xvfb_display},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if "kiosk KIOSK-DEMO-01 started" in line:
+                break
+        else:
+            raise AssertionError("the kiosk never started")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    finally:
+        process.kill()
