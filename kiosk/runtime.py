@@ -33,6 +33,7 @@ from kiosk.services.policy import KioskPolicy
 from kiosk.settings import Settings
 
 if TYPE_CHECKING:
+    from kiosk.offline_queue.bounds import BoundsPolicy
     from kiosk.offline_queue.events import OutboxEvent
     from kiosk.offline_queue.forwarder import Forwarder
     from kiosk.offline_queue.outbox import Outbox
@@ -110,6 +111,17 @@ class Runtime:
             "connectivity": self.connectivity,
         }
 
+    def _outbox_bounds(self) -> BoundsPolicy:
+        from kiosk.offline_queue.bounds import BoundsPolicy
+
+        config = self.policy.config
+        if config is None:
+            return BoundsPolicy()
+        bounds = config.outbox
+        return BoundsPolicy(
+            max_rows=bounds.max_rows, max_bytes=bounds.max_bytes, max_age_s=bounds.max_age_hours * 3600
+        )
+
     def _outbox_status(self) -> dict[str, Any] | None:
         if self.outbox is None:
             return None
@@ -138,13 +150,14 @@ class Runtime:
                 "printer", settings.devices.printer, stats_dir=settings.kiosk.data_dir / "devices"
             )
             self.printing = PrintService(printer, self.citizen, self.receipt_branding)  # type: ignore[arg-type]
-        self.outbox = Outbox.open(settings.kiosk.data_dir)
-        self.outbox.events.subscribe(self._on_outbox_event)
-        self.forwarder = Forwarder(self.outbox, self.central)
         if settings.remote.operator_keys:
             self.remote = _remote_config_service(self)
             self.fleet.attach(self.remote)
             self.apply_config(self.remote.start())
+        # After the configuration: the outbox takes its bounds from it, and only when it opens.
+        self.outbox = Outbox.open(settings.kiosk.data_dir, bounds=self._outbox_bounds())
+        self.outbox.events.subscribe(self._on_outbox_event)
+        self.forwarder = Forwarder(self.outbox, self.central)
         if self._closed.is_set():  # the app stopped while this was starting: start nothing more
             return
         self.forwarder.start()

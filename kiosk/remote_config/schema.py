@@ -85,9 +85,11 @@ class ReceiptText(_Strict):
 
 
 class OutboxBounds(_Strict):
-    max_rows: int = Field(default=50_000, ge=100)
-    max_bytes: int = Field(default=200_000_000, ge=1_000_000)
-    max_age_days: int = Field(default=30, ge=1, le=365)
+    """The outbox's limits (docs/outbox.md): at any of them, new money transactions are refused."""
+
+    max_rows: int = Field(default=10_000, ge=100)
+    max_bytes: int = Field(default=64 * 1024 * 1024, ge=1_000_000)
+    max_age_hours: int = Field(default=24, ge=1, le=720)
 
 
 class RemoteConfig(_Strict):
