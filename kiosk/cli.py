@@ -47,6 +47,13 @@ def _run_kiosk(
 ) -> int:
     from kiosk.devices.base import DeviceConfigError
     from kiosk.display import plan_window, prepare_kivy
+    from kiosk.doctor import FAIL, check_display
+
+    display_check = check_display()
+    if display_check.status == FAIL:
+        # Kivy would die with a long SDL traceback; say what is wrong in one line instead.
+        print(f"kiosk: {display_check.detail}", file=sys.stderr)
+        return EXIT_CONFIG
     from kiosk.fonts import FontError
     from kiosk.runtime import build_runtime
 

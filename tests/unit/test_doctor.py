@@ -97,3 +97,19 @@ def test_wrong_terminal_secret_is_named(
     assert result.returncode == 1
     login = next(line for line in result.stdout.splitlines() if line.startswith("terminal login"))
     assert "FAIL" in login and "KIOSK-DEMO-01" in login
+
+
+def test_kiosk_run_without_a_display_says_so_in_one_line(tmp_path: Path) -> None:
+    config = _config(tmp_path, "http://127.0.0.1:9", "sim://")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk", "run", "--config", str(config)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "kiosk: no DISPLAY or WAYLAND_DISPLAY: start the kiosk in the graphical session"
+    ]
