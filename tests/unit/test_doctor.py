@@ -111,5 +111,5 @@ def test_kiosk_run_without_a_display_says_so_in_one_line(tmp_path: Path) -> None
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "kiosk: no DISPLAY or WAYLAND_DISPLAY: start the kiosk in the graphical session"
+        "kiosk: no DISPLAY or WAYLAND_DISPLAY: start the kiosk inside the graphical session"
     ]
