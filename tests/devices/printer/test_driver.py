@@ -224,7 +224,9 @@ def test_bad_urls_are_refused_with_a_clear_message(url: str, message: str) -> No
 
 
 def test_url_parameters_reach_the_profile() -> None:
-    device = open_device("printer", "escpos+tcp://127.0.0.1:9?width=80&gb18030=1&native_qr=1", do_not_open=True)
+    device = open_device(
+        "printer", "escpos+tcp://127.0.0.1:9?width=80&gb18030=1&native_qr=1", do_not_open=True
+    )
     assert isinstance(device, EscposPrinter)
     profile = device.profile
     assert (profile.columns, profile.encoder.dots, profile.encoder.codec) == (48, 576, Codec.GB18030)
