@@ -1,39 +1,17 @@
-# Two commands for a newcomer on a fresh Debian 12 machine:
-#   make demo   installs everything and starts the demo
-#   make test   installs everything and runs the whole test suite
-VENV := .venv
-PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+# Conveniences for those who have make; `./run` (bash only) is the real entry point.
+.PHONY: demo test bench setup clean
 
-.PHONY: demo test setup system lint bench clean
+demo:
+	./run demo
 
-demo: setup
-	$(VENV)/bin/kiosk demo
+test:
+	./run test
 
-test: setup
-	bash tests/run-all.sh
+bench:
+	./run bench
 
-setup: system $(STAMP)
-
-system:
-	bash deploy/install-system-packages.sh
-
-# Reinstall when the dependency list changes.
-$(STAMP): pyproject.toml
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[server,dev]"
-	touch $(STAMP)
-
-lint: setup
-	$(VENV)/bin/ruff check .
-
-bench: setup
-	$(PY) bench/startup.py --json
-	$(PY) bench/idcard_read.py --json
-	$(PY) bench/bankcard_read.py --json
-	$(PY) bench/receipt.py --json
-	$(PY) bench/queue_bench.py --json
+setup:
+	./run setup
 
 clean:
-	rm -rf $(VENV) var artifacts
+	rm -rf .venv var artifacts

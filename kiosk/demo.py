@@ -95,7 +95,7 @@ def start_central(terminal_id: str, secret: str, operator_key: Path) -> tuple[su
     if not line.startswith("listening on "):
         process.kill()
         raise DemoError(
-            "the reference central did not start (is the server extra installed? run `make setup`)"
+            "the reference central did not start (is the server extra installed? run `./run setup`)"
         )
     os.set_blocking(process.stdout.fileno(), False)
     return process, line.removeprefix("listening on ").strip()
