@@ -14,7 +14,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "screens"
 @pytest.fixture(scope="session")
 def xvfb_display() -> Iterator[str]:
     xvfb = shutil.which("Xvfb")
-    assert xvfb, "Xvfb is missing: run deploy/install-system-packages.sh (make setup does)"
+    assert xvfb, "Xvfb is missing: run deploy/install-system-packages.sh (./run setup does)"
     read_fd, write_fd = os.pipe()
     process = subprocess.Popen(
         [
