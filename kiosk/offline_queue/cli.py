@@ -15,6 +15,7 @@ from kiosk.offline_queue.staff import OutboxAdmin
 from kiosk.offline_queue.states import InvalidTransition, State
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEFAULT_SETTINGS = Path("/etc/hpf-kiosk/kiosk.toml")
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -23,7 +24,14 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         parser = commands.add_parser(name, help=help_text)
-        parser.add_argument("--data-dir", type=Path, required=True, help="the kiosk's data directory")
+        where = parser.add_mutually_exclusive_group()
+        where.add_argument("--data-dir", type=Path, help="the kiosk's data directory")
+        where.add_argument(
+            "--config",
+            type=Path,
+            default=DEFAULT_SETTINGS,
+            help=f"the kiosk's settings, whose kiosk.data_dir holds the outbox (default: {DEFAULT_SETTINGS})",
+        )
         return parser
 
     command("status", "counts, backlog size against its bounds, key ids").set_defaults(func=cmd_status)
@@ -40,8 +48,19 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
 
 
 def _admin(args: argparse.Namespace) -> OutboxAdmin | None:
+    # The settings module is imported only when needed: it is light, but `--data-dir` must work even
+    # where the settings file is broken (that is when staff most need to look at the outbox).
+    data_dir = args.data_dir
+    if data_dir is None:
+        from kiosk.settings import SettingsError, load_settings
+
+        try:
+            data_dir = load_settings(args.config).kiosk.data_dir
+        except SettingsError as exc:
+            print(f"kiosk queue: {exc} (or pass --data-dir)", file=sys.stderr)
+            return None
     try:
-        return OutboxAdmin(args.data_dir)
+        return OutboxAdmin(data_dir)
     except NoOutbox as exc:
         print(f"kiosk queue: {exc}", file=sys.stderr)
         return None

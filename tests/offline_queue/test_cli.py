@@ -87,3 +87,20 @@ def test_a_missing_outbox_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 1 and "no outbox database" in result.stderr
     assert not (tmp_path / "nowhere").exists()
     assert _queue("retry", "--data-dir", str(tmp_path)).returncode == 2
+
+
+def test_the_kiosk_command_finds_the_outbox_through_the_settings_file(data_dir: Path, tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    settings = tmp_path / "kiosk.toml"
+    demo = (repo / "config" / "demo.toml").read_text(encoding="utf-8")
+    settings.write_text(
+        demo.replace('data_dir = "../var/demo"', f'data_dir = "{data_dir}"'), encoding="utf-8"
+    )
+    kiosk = [sys.executable, "-m", "kiosk", "queue", "status"]
+    status = subprocess.run([*kiosk, "--config", str(settings)], capture_output=True, text=True, timeout=60)
+    assert status.returncode == 0, status.stderr
+    assert "pending     2" in status.stdout
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[kiosk\n", encoding="utf-8")
+    refused = subprocess.run([*kiosk, "--config", str(broken)], capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1 and "not valid TOML" in refused.stderr and "--data-dir" in refused.stderr
