@@ -153,8 +153,7 @@ class CentralClient:
 
     def authenticate_terminal(self) -> None:
         """Force a fresh terminal login (doctor uses this to check the credentials)."""
-        with self._token_lock:
-            self._token = None
+        self.forget_terminal_token()
         self._terminal_token()
 
     def open_citizen_session(self, id_number: str, name: str, password: str) -> CitizenSession:

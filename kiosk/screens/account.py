@@ -1,6 +1,8 @@
 """What a signed-in citizen sees of their own account: overview, deposit records, loan."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from kivy.factory import Factory
 from kivy.lang import Builder
@@ -9,7 +11,10 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Obje
 from kiosk.i18n import N_
 from kiosk.screens.base import KioskScreen
 from kiosk.services.citizen import DepositsView, LoanView, OverviewView
-from kiosk.services.printing import PrintReport
+
+if TYPE_CHECKING:
+    # Typing only: importing it would load python-escpos on the Kivy thread when this screen is built.
+    from kiosk.services.printing import PrintReport
 
 _STATUS = {"normal": N_("Normal"), "sealed": N_("Sealed (deposits paused)"), "closed": N_("Closed")}
 _DEPOSIT_KIND = {
@@ -26,9 +31,15 @@ class _AccountScreen(KioskScreen):
     loading = BooleanProperty(True)
 
     def _unavailable(self, _error: BaseException) -> None:
-        self.app.go("notice", title=N_("The service is briefly unavailable"),
-                    body=N_("We cannot reach the centre just now. Please try again in a few minutes, or ask at "
-                    "the counter."), then="home")
+        self.app.go(
+            "notice",
+            title=N_("The service is briefly unavailable"),
+            body=N_(
+                "We cannot reach the centre just now. Please try again in a few minutes, or ask at "
+                "the counter."
+            ),
+            then="home",
+        )
 
 
 class OverviewScreen(_AccountScreen):
@@ -43,7 +54,9 @@ class OverviewScreen(_AccountScreen):
         self.can_print = self.app.runtime.printer_configured
         self.printing = False
         self.print_message = ""
-        self.app.background(self.app.runtime.citizen.overview, on_result=self._show, on_error=self._unavailable)
+        self.app.background(
+            self.app.runtime.citizen.overview, on_result=self._show, on_error=self._unavailable
+        )
 
     def _show(self, view: OverviewView) -> None:
         self.view = view
@@ -59,7 +72,9 @@ class OverviewScreen(_AccountScreen):
         self.printing = True
         self.print_message = N_("Printing, please wait…")
         self.app.background(
-            self.app.runtime.printing.print_account_statement, on_result=self._printed, on_error=self._print_failed
+            self.app.runtime.printing.print_account_statement,
+            on_result=self._printed,
+            on_error=self._print_failed,
         )
 
     def _printed(self, report: PrintReport) -> None:
@@ -88,13 +103,19 @@ class DepositsScreen(_AccountScreen):
 
     def _load(self, page: int) -> None:
         self.loading = True
-        self.app.background(self.app.runtime.citizen.deposits, page, on_result=self._show,
-                            on_error=self._unavailable)
+        self.app.background(
+            self.app.runtime.citizen.deposits, page, on_result=self._show, on_error=self._unavailable
+        )
 
     def _show(self, view: DepositsView) -> None:
         self.rows = [
-            {"date": row.date, "kind": _DEPOSIT_KIND.get(row.kind, row.kind), "amount": row.amount,
-             "balance": row.balance, "outgoing": row.amount.startswith("-")}
+            {
+                "date": row.date,
+                "kind": _DEPOSIT_KIND.get(row.kind, row.kind),
+                "amount": row.amount,
+                "balance": row.balance,
+                "outgoing": row.amount.startswith("-"),
+            }
             for row in view.rows
         ]
         self.page, self.pages = view.page, view.pages

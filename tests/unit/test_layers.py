@@ -86,3 +86,25 @@ def test_the_check_sees_imports(tmp_path: Path) -> None:
     names = dict(_modules())
     assert "kivy.app" in names["app.py"]
     assert any(n.startswith("kiosk.devices") for n in names["services/idcard.py"])
+
+
+def test_building_screens_loads_no_heavy_library_on_the_kivy_thread() -> None:
+    """Screens are built on the Kivy thread; a driver or database library imported there freezes a frame."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, importlib; from kiosk.screens import SCREENS\n"
+        "for module, _ in SCREENS.values(): importlib.import_module(module)\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'escpos', 'sqlalchemy', 'cryptography', "
+        "'requests', 'smartcard', 'serial'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**__import__("os").environ, "KIVY_NO_ARGS": "1", "KIVY_LOG_MODE": "PYTHON"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
