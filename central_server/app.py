@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from central_server.envelope import CentreSequence, install_exception_handlers
 from central_server.routes import citizen, health, intake, terminal
 from central_server.routes import demo as demo_routes
 from central_server.seed import seed_if_empty
+from central_server.terminals import TerminalRecord, terminal_records
 from central_server.version import VERSION
 
 DEFAULT_TERMINALS = {"KIOSK-DEMO-01": "demo-secret-not-for-production"}
@@ -32,7 +33,7 @@ def create_app(
     db_url: str = "sqlite://",
     *,
     demo: bool = False,
-    terminals: dict[str, str] | None = None,
+    terminals: Mapping[str, str | TerminalRecord] | None = None,
     seed: int = DEFAULT_SEED,
     clock: Callable[[], datetime] | None = None,
     operator_tokens: list[str] | None = None,
@@ -40,8 +41,9 @@ def create_app(
 ) -> FastAPI:
     """The central API on `db_url`, created and seeded from `seed` if it is empty.
 
-    `terminals` maps terminal ids to their secrets (default: the one demo kiosk). `clock` returns the
-    current time as an aware datetime; tests inject one to cross midnight or expire tokens.
+    `terminals` maps terminal ids to their records or plain secrets (default: the one demo kiosk).
+    `clock` returns the current time as an aware datetime; tests inject one to cross midnight or expire
+    tokens.
     `operator_tokens` and `operator_keys` (Ed25519 public key files) admit operators to the fleet
     endpoints; without them the operator side refuses everyone.
     """
@@ -56,7 +58,7 @@ def create_app(
     context = AppContext(
         db=db,
         clock=clock,
-        terminals=dict(DEFAULT_TERMINALS if terminals is None else terminals),
+        terminals=terminal_records(DEFAULT_TERMINALS if terminals is None else terminals),
         sequence=CentreSequence(),
     )
     # Only the contract's envelope responses are served: no interactive docs, no live schema

@@ -11,13 +11,14 @@ from fastapi import Depends, Request
 
 from central_server.db import Database
 from central_server.envelope import CentreSequence
+from central_server.terminals import TerminalRecord
 
 
 @dataclass(frozen=True)
 class AppContext:
     db: Database
     clock: Callable[[], datetime]
-    terminals: Mapping[str, str]
+    terminals: Mapping[str, TerminalRecord]
     sequence: CentreSequence
 
     def unix_now(self) -> int:

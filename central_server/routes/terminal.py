@@ -23,7 +23,7 @@ def authenticate_terminal(
     body: TerminalAuthRequest, context: Context, sender: SenderId
 ) -> Envelope[TerminalTokenData]:
     expected = context.terminals.get(body.terminal_id)
-    if body.terminal_id != sender or expected is None or not secret_matches(body.secret, expected):
+    if body.terminal_id != sender or expected is None or not secret_matches(body.secret, expected.secret):
         raise ApiError(
             Code.TERMINAL_UNAUTHORISED, "unknown terminal, wrong secret, or body and header differ"
         )
