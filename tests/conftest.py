@@ -1,14 +1,39 @@
-"""A private X server (Xvfb) for the UI tests, started and stopped by the tests themselves."""
+"""What every test shares: Hypothesis' settings, the `ui` marker, and a private X server (Xvfb) for the UI
+tests, started and stopped by the tests themselves."""
 
 import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# One profile for every machine, so a developer's run is CI's run. CI starts from a clean clone on a shared
+# 2-core machine: Hypothesis then builds its Unicode table on the first text draw (which the too_slow check
+# blames on the test), and a loaded core stretches single examples far past the 200 ms default deadline.
+# No example database either: a run that passes only thanks to examples a warm machine remembered is a run
+# CI cannot repeat.
+settings.register_profile(
+    "kiosk",
+    deadline=timedelta(seconds=5),
+    suppress_health_check=[HealthCheck.too_slow],
+    database=None,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "kiosk"))
+
+UI_TESTS = Path(__file__).resolve().parent / "ui"
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "screens"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Every test under tests/ui drives the real app under Xvfb: `-m "not ui"` gives a quick run without them.
+    for item in items:
+        if item.path.is_relative_to(UI_TESTS):
+            item.add_marker(pytest.mark.ui)
 
 
 @pytest.fixture(scope="session")
