@@ -11,17 +11,18 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from central_server import fleet
+from central_server.body_limit import BodySizeLimit
 from central_server.context import AppContext
 from central_server.dates import centre_today
 from central_server.db import Database
 from central_server.envelope import CentreSequence, install_exception_handlers
+from central_server.limits import Limits
 from central_server.routes import citizen, health, intake, terminal
 from central_server.routes import demo as demo_routes
 from central_server.seed import seed_if_empty
-from central_server.terminals import TerminalRecord, terminal_records
+from central_server.terminals import DEMO_TERMINALS, TerminalRecord, terminal_records
 from central_server.version import VERSION
 
-DEFAULT_TERMINALS = {"KIOSK-DEMO-01": "demo-secret-not-for-production"}
 DEFAULT_SEED = 20261127
 
 
@@ -34,32 +35,45 @@ def create_app(
     *,
     demo: bool = False,
     terminals: Mapping[str, str | TerminalRecord] | None = None,
-    seed: int = DEFAULT_SEED,
+    seed: int | None = None,
     clock: Callable[[], datetime] | None = None,
     operator_tokens: list[str] | None = None,
     operator_keys: list[Path] | None = None,
+    limits: Limits | None = None,
 ) -> FastAPI:
-    """The central API on `db_url`, created and seeded from `seed` if it is empty.
+    """The central API on `db_url`.
 
-    `terminals` maps terminal ids to their records or plain secrets (default: the one demo kiosk).
+    `terminals` maps terminal ids to their records or plain secrets. Without it, demo mode accepts the one
+    demo kiosk (`DEMO_TERMINALS`) and any other mode accepts no terminal at all.
+    `seed` fills an empty database with the synthetic data set made from it (a database that holds
+    citizens is left as it is). Demo mode always has synthetic data (`DEFAULT_SEED` unless `seed` says
+    otherwise); any other mode adds none unless `seed` is given.
     `clock` returns the current time as an aware datetime; tests inject one to cross midnight or expire
     tokens.
     `operator_tokens` and `operator_keys` (Ed25519 public key files) admit operators to the fleet
     endpoints; without them the operator side refuses everyone.
+    `limits` are the request limits (`Limits()` unless given).
     """
     clock = clock or _utc_now
     now = clock()
     if now.tzinfo is None:
         raise ValueError("clock must return timezone-aware datetimes")
+    if demo and seed is None:
+        seed = DEFAULT_SEED
+    if terminals is None:
+        terminals = DEMO_TERMINALS if demo else {}
+    limits = limits or Limits()
     db = Database(db_url)
     db.create_schema()
-    with db.transaction() as session:
-        seed_if_empty(session, seed=seed, today=centre_today(now))
+    if seed is not None:
+        with db.transaction() as session:
+            seed_if_empty(session, seed=seed, today=centre_today(now))
     context = AppContext(
         db=db,
         clock=clock,
-        terminals=terminal_records(DEFAULT_TERMINALS if terminals is None else terminals),
+        terminals=terminal_records(terminals),
         sequence=CentreSequence(),
+        limits=limits,
     )
     # Only the contract's envelope responses are served: no interactive docs, no live schema
     # (docs/api/openapi.json is the published one).
@@ -78,6 +92,8 @@ def create_app(
     fleet.install(app, operator_tokens=operator_tokens or [], operator_key_files=operator_keys or [])
     if demo:
         app.include_router(demo_routes.router)
+    # Outermost of the app's own layers: an oversized body is refused before routing, parsing or auth.
+    app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes, sequence=context.sequence)
     app.openapi = lambda: _contract_schema(app)  # type: ignore[method-assign]
     return app
 

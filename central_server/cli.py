@@ -12,7 +12,10 @@ from typing import NoReturn
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from central_server.app import DEFAULT_SEED, DEFAULT_TERMINALS, create_app
+from central_server.app import DEFAULT_SEED, create_app
+from central_server.db import DatabaseFileError
+from central_server.limits import MIB, Limits
+from central_server.terminals import TerminalRecord, TerminalsFileError, load_terminals_file
 from central_server.testing import serve_in_thread
 
 EXIT_USAGE = 2
@@ -22,14 +25,12 @@ class _Parser(argparse.ArgumentParser):
     """Errors are one line on stderr (no usage dump), so a launcher can show them as they are."""
 
     def error(self, message: str) -> NoReturn:
+        unrecognised, _, arguments = message.partition("unrecognized arguments: ")
+        if not unrecognised and arguments:
+            # Only the options: a value may be a secret passed the old way (--terminal ID=SECRET).
+            names = " ".join(word.partition("=")[0] for word in arguments.split() if word.startswith("-"))
+            message = f"unrecognized arguments: {names or '(values without an option)'}"
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
-def _terminal(value: str) -> tuple[str, str]:
-    terminal_id, separator, secret = value.partition("=")
-    if not separator or not terminal_id or not secret:
-        raise argparse.ArgumentTypeError(f"expected ID=SECRET, got {terminal_id or value!r}")
-    return terminal_id, secret
 
 
 def _port(value: str) -> int:
@@ -38,21 +39,37 @@ def _port(value: str) -> int:
     return int(value)
 
 
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of bytes, at least 1, got {value!r}")
+    return int(value)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="kiosk-central", description="Reference central API for the HPF kiosk.")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the API until interrupted")
+    # No abbreviations: the removed --terminal ID=SECRET must fail, not pass for --terminals.
+    serve = commands.add_parser("serve", help="serve the API until interrupted", allow_abbrev=False)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_port, default=8080, help="0 picks a free port")
     serve.add_argument("--db", default="sqlite://", help="SQLAlchemy URL (default: in memory)")
-    serve.add_argument("--demo", action="store_true", help="also serve /v1/demo/cards")
-    serve.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the synthetic data")
     serve.add_argument(
-        "--terminal",
-        type=_terminal,
-        action="append",
-        metavar="ID=SECRET",
-        help=f"an accepted terminal, repeatable (default: {next(iter(DEFAULT_TERMINALS))})",
+        "--demo", action="store_true", help="synthetic citizens, the demo kiosk, and /v1/demo/cards"
+    )
+    serve.add_argument(
+        "--seed", type=int, help=f"seed of the synthetic data (with --demo; default {DEFAULT_SEED})"
+    )
+    serve.add_argument(
+        "--terminals",
+        type=Path,
+        metavar="FILE",
+        help="TOML file of [[terminal]] id, secret, group; mode 0600 (required without --demo)",
+    )
+    serve.add_argument(
+        "--max-body-bytes",
+        type=_positive,
+        default=Limits().max_body_bytes,
+        help=f"larger request bodies are refused with 413 (default {MIB} = 1 MiB)",
     )
     serve.add_argument(
         "--operator-token", action="append", default=[], help="a token operators publish with, repeatable"
@@ -77,16 +94,27 @@ def _printable_url(url: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.seed is not None and not args.demo:
+        return _fail("--seed only applies with --demo: outside demo mode the centre adds no synthetic data")
+    terminals: dict[str, TerminalRecord] | None = None
+    if args.terminals is not None:
+        try:
+            terminals = load_terminals_file(args.terminals)
+        except TerminalsFileError as exc:
+            return _fail(str(exc))
+    elif not args.demo:
+        return _fail("no terminals configured: pass --terminals FILE (TOML [[terminal]] id, secret, group)")
     try:
         app = create_app(
             args.db,
             demo=args.demo,
-            terminals=dict(args.terminal) if args.terminal else None,
+            terminals=terminals,
             seed=args.seed,
             operator_tokens=args.operator_token,
             operator_keys=args.operator_key,
+            limits=Limits(max_body_bytes=args.max_body_bytes),
         )
-    except (SQLAlchemyError, ImportError) as exc:
+    except (SQLAlchemyError, ImportError, DatabaseFileError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         return _fail(f"cannot use database {_printable_url(args.db)}: {reason}")
     except (OSError, ValueError) as exc:

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 
 from central_server.db import Database
 from central_server.envelope import CentreSequence
+from central_server.limits import Limits
 from central_server.terminals import TerminalRecord
 
 
@@ -20,6 +21,7 @@ class AppContext:
     clock: Callable[[], datetime]
     terminals: Mapping[str, TerminalRecord]
     sequence: CentreSequence
+    limits: Limits
 
     def unix_now(self) -> int:
         return int(self.clock().timestamp())

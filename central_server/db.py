@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import create_engine, make_url
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from central_server.models import Base
+
+
+class DatabaseFileError(Exception):
+    """The centre could not create its SQLite database file; `str()` says which file and why."""
 
 
 def make_engine(url: str) -> Engine:
@@ -23,7 +30,32 @@ def make_engine(url: str) -> Engine:
         if parsed.database in (None, "", ":memory:"):
             # An in-memory database lives and dies with its one connection, so every thread shares it.
             options["poolclass"] = StaticPool
+        elif not parsed.query.get("uri"):
+            _create_private_file(parsed.database)
     return create_engine(parsed, **options)
+
+
+def _create_private_file(path: str) -> None:
+    """Creates a missing SQLite file readable by the service user only; SQLite gives its journal and WAL
+    files the same mode. A file that exists is left as it is."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise DatabaseFileError(f"cannot create {path}: {exc.strerror}") from exc
+
+
+def insert_if_absent(session: Session, model: type[Base], **values: Any) -> None:
+    """Inserts a row unless one with the same key exists, without failing when another worker inserts it
+    at the same moment (the reason a plain check-then-insert is not enough)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(postgresql.insert(model).values(**values).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        session.execute(sqlite.insert(model).values(**values).on_conflict_do_nothing())
+    else:
+        raise NotImplementedError(f"the centre runs on SQLite or PostgreSQL, not {dialect}")
 
 
 class Database:

@@ -21,11 +21,12 @@ class Code(StrEnum):
     BAD_REQUEST = "bad_request"
     TERMINAL_UNAUTHORISED = "terminal_unauthorised"
     OPERATOR_UNAUTHORISED = "operator_unauthorised"
-    WRONG_PASSWORD = "wrong_password"
+    SIGN_IN_FAILED = "sign_in_failed"
     PASSWORD_LOCKED = "password_locked"
     SESSION_EXPIRED = "session_expired"
-    CITIZEN_NOT_FOUND = "citizen_not_found"
     NOT_FOUND = "not_found"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    RATE_LIMITED = "rate_limited"
     SERVER_ERROR = "server_error"
 
 
@@ -36,11 +37,12 @@ HTTP_STATUS: dict[Code, int] = {
     Code.BAD_REQUEST: 400,
     Code.TERMINAL_UNAUTHORISED: 401,
     Code.OPERATOR_UNAUTHORISED: 401,
-    Code.WRONG_PASSWORD: 401,
+    Code.SIGN_IN_FAILED: 401,
     Code.PASSWORD_LOCKED: 423,
     Code.SESSION_EXPIRED: 401,
-    Code.CITIZEN_NOT_FOUND: 404,
     Code.NOT_FOUND: 404,
+    Code.PAYLOAD_TOO_LARGE: 413,
+    Code.RATE_LIMITED: 429,
     Code.SERVER_ERROR: 500,
 }
 
@@ -59,8 +61,8 @@ class Envelope(BaseModel, Generic[T]):
 
 
 class ErrorEnvelope(Envelope[dict[str, Any] | None]):
-    """A failure: `data` is null except for wrong_password (`attempts_left`) and password_locked
-    (`locked_until`)."""
+    """A failure: `data` is null except for sign_in_failed (`attempts_left`), password_locked
+    (`locked_until`) and rate_limited (`retry_after`)."""
 
 
 class CentreSequence:

@@ -1,21 +1,51 @@
 """The batch intake's request and answer, and the payload of each kind of transaction a kiosk forwards.
 
-A batch is checked as a whole only for its shape; each item's payload is checked against its kind here, one
-item at a time, so one malformed item is rejected on its own and never sinks the rest of its batch.
+A batch is checked as a whole only for its shape; each item (its kind, its created_at and its payload) is
+checked here, one item at a time, so one malformed item is rejected on its own and never sinks the rest of
+its batch. What the centre stores is what these models give back, never the payload as it arrived.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from central_server.dates import CENTRE_TZ
 from central_server.idnumbers import check_char
 
 MAX_BATCH_ITEMS = 500
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9._:-]{8,64}$"
+# No self-service kiosk of this centre ran before 2000: an earlier instant is a reset clock or a bad field.
+EARLIEST_INSTANT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+# A kiosk's clock may run ahead of the centre's by this much (time zones set wrong, no NTP for a while);
+# beyond it the instant is nonsense, not skew.
+CLOCK_LEEWAY = dt.timedelta(days=1)
+# Appointments are taken from the day the kiosk took them (centre time) to this many days after it.
+APPOINTMENT_HORIZON_DAYS = 90
+
+_DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Date and time of day; the offset is checked by AwareDatetime, so a missing one gets its own message.
+_DATETIME_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")
+# A field name the centre repeats in a reason; anything else could be a value sent as a key.
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
 
 
 class IntakeKind(StrEnum):
@@ -39,6 +69,64 @@ class WithdrawalType(StrEnum):
     PROPERTY_FEE = "06"  # 物业费
 
 
+@dataclass(frozen=True)
+class _Checking:
+    """What an item is checked against besides itself: the centre's clock and, for its payload, the
+    item's created_at."""
+
+    now: dt.datetime
+    created_at: dt.datetime | None = None
+
+
+def _checking(info: ValidationInfo) -> _Checking:
+    if not isinstance(info.context, _Checking):
+        raise TypeError("intake payloads are validated through check_item, which gives the context")
+    return info.context
+
+
+def _json_string(value: object) -> str:
+    # Dates, instants and codes arrive as JSON strings only: lax parsing would also take a number as a
+    # Unix timestamp.
+    if not isinstance(value, str):
+        raise PydanticCustomError("string_type", "Input should be a valid string")
+    return value.strip()
+
+
+def _json_integer(value: object) -> object:
+    # A Literal of integers takes true and 1.0 even in strict mode, as they compare equal to 1.
+    if type(value) is not int:
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+def _date_text(value: object) -> str:
+    text = _json_string(value)
+    if not _DATE_SHAPE.fullmatch(text):
+        raise PydanticCustomError("date_parsing", "Input should be a date in the format YYYY-MM-DD")
+    return text
+
+
+def _datetime_text(value: object) -> str:
+    text = _json_string(value)
+    if not _DATETIME_SHAPE.match(text):
+        raise PydanticCustomError("datetime_parsing", "Input should be an ISO 8601 date and time")
+    return text
+
+
+def _plausible_instant(value: dt.datetime, info: ValidationInfo) -> dt.datetime:
+    # Compared before converting: year 1 or 9999 with an offset would overflow astimezone().
+    if value < EARLIEST_INSTANT:
+        raise ValueError("before 2000-01-01")
+    if value > _checking(info).now + CLOCK_LEEWAY:
+        raise ValueError("more than a day ahead of the centre's clock")
+    return value.astimezone(dt.UTC)
+
+
+def _nfc(value: str) -> str:
+    # One name read from a chip or typed on a keypad may come composed or decomposed; stored as one form.
+    return unicodedata.normalize("NFC", value)
+
+
 def _id_number_is_valid(value: str) -> str:
     if check_char(value[:17]) != value[17]:
         raise ValueError("check character does not match")
@@ -57,15 +145,28 @@ def _luhn_is_valid(value: str) -> str:
     return value
 
 
+# An instant with its offset, kept in UTC. One without an offset is refused: read in the centre's zone or
+# in UTC, it would be a guess.
+Instant = Annotated[
+    AwareDatetime,
+    Field(strict=False),
+    BeforeValidator(_datetime_text),
+    AfterValidator(_plausible_instant),
+]
+Day = Annotated[dt.date, Field(strict=False), BeforeValidator(_date_text)]
 IdNumber = Annotated[str, Field(pattern=r"^[0-9]{17}[0-9X]$", description="resident ID number (GB 11643)")]
-CitizenName = Annotated[str, Field(min_length=1, max_length=64, description="as on the ID card chip")]
+CitizenName = Annotated[
+    str, AfterValidator(_nfc), Field(min_length=1, max_length=64, description="as on the ID card chip")
+]
 ShortCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$")]
-ShortText = Annotated[str, Field(max_length=500)]
+ShortText = Annotated[str, AfterValidator(_nfc), Field(max_length=500)]
 
 
 class _Payload(BaseModel):
+    # Strict: a JSON value of another type is refused, never converted (true, "100" and 100.0 are not an
+    # amount). Fields whose JSON form is a string (dates, instants, enums) say so with their own validators.
     # A field the centre does not know is refused: it would be stored unread, and may be personal.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
 
 class _CitizenPayload(_Payload):
@@ -81,9 +182,11 @@ class _CitizenPayload(_Payload):
 class WithdrawalApplication(_CitizenPayload):
     """提取申请: the money goes to the citizen's own bank card."""
 
-    withdrawal_type: WithdrawalType = Field(
-        description="01 租房, 02 退休, 03 销户, 04 还贷, 05 购房, 06 物业费"
-    )
+    withdrawal_type: Annotated[
+        WithdrawalType,
+        Field(strict=False, description="01 租房, 02 退休, 03 销户, 04 还贷, 05 购房, 06 物业费"),
+        BeforeValidator(_json_string),
+    ]
     amount_fen: int = Field(gt=0, le=10_000_000_00, description="amount applied for, in fen")
     bank_pan: str = Field(pattern=r"^[0-9]{12,19}$", description="the citizen's bank card number")
 
@@ -98,8 +201,22 @@ class Appointment(_CitizenPayload):
 
     business_code: ShortCode
     office: ShortCode
-    date: dt.date
+    date: Day
     slot: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+    @field_validator("date")
+    @classmethod
+    def _within_horizon(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        created_at = _checking(info).created_at
+        if created_at is None:
+            raise TypeError("an appointment is checked against its item's created_at")
+        taken_on = created_at.astimezone(CENTRE_TZ).date()
+        if not taken_on <= value <= taken_on + dt.timedelta(days=APPOINTMENT_HORIZON_DAYS):
+            raise ValueError(
+                f"must be from the day it was taken (created_at, centre time) to {APPOINTMENT_HORIZON_DAYS} "
+                "days after"
+            )
+        return value
 
 
 class PreRegistration(_CitizenPayload):
@@ -115,17 +232,21 @@ class Rating(_Payload):
     score: int = Field(ge=1, le=5, description="1 非常不满意 … 5 非常满意")
     detail_codes: list[ShortCode] = Field(default_factory=list, max_length=20)
     text: ShortText = ""
-    channel: Literal[5] = Field(description="5 = other terminal in a service hall")
-    rating_round: Literal[1, 2] = Field(description="first or second rating")
-    rater_type: Literal["individual", "legal_person"]
+    channel: Annotated[
+        Literal[5], BeforeValidator(_json_integer), Field(description="5 = other terminal in a service hall")
+    ]
+    rating_round: Annotated[
+        Literal[1, 2], BeforeValidator(_json_integer), Field(description="first or second rating")
+    ]
+    rater_type: Annotated[Literal["individual", "legal_person"], BeforeValidator(_json_string)]
     service_code: ShortCode
 
 
 class ComplaintSuggestion(_Payload):
     """投诉建议; contact details are optional."""
 
-    category: Literal["complaint", "suggestion"]
-    text: str = Field(min_length=1, max_length=2000)
+    category: Annotated[Literal["complaint", "suggestion"], BeforeValidator(_json_string)]
+    text: Annotated[str, AfterValidator(_nfc), Field(min_length=1, max_length=2000)]
     contact_phone: str | None = Field(default=None, pattern=r"^[0-9+-]{5,20}$")
 
 
@@ -135,7 +256,7 @@ class TouchpointEvent(_Payload):
     visit_id: ShortCode
     event: ShortCode
     screen: ShortCode
-    at: dt.datetime
+    at: Instant
     duration_ms: int | None = Field(default=None, ge=0)
 
 
@@ -145,7 +266,7 @@ class StaffAuditEvent(_Payload):
     staff_id: ShortCode
     action: ShortCode
     target: ShortCode | None = None
-    at: dt.datetime
+    at: Instant
 
 
 PAYLOAD_MODELS: dict[IntakeKind, type[_Payload]] = {
@@ -158,22 +279,49 @@ PAYLOAD_MODELS: dict[IntakeKind, type[_Payload]] = {
     IntakeKind.STAFF_AUDIT_EVENT: StaffAuditEvent,
 }
 
-_ADAPTERS = {kind: TypeAdapter(model) for kind, model in PAYLOAD_MODELS.items()}
+_CREATED_AT: TypeAdapter[dt.datetime] = TypeAdapter(Instant)
 
 
-def payload_problem(kind: str, payload: dict[str, Any]) -> str | None:
-    """Why the centre refuses this payload, or None. Names the field, never its value (it may be personal)."""
+class ItemRefused(ValueError):
+    """Why the centre refuses an item: names the field, never its value (it may be personal)."""
+
+
+@dataclass(frozen=True)
+class CheckedItem:
+    """An item as the centre keeps it: its created_at in UTC and its payload as the kind's model dumps it."""
+
+    created_at: dt.datetime
+    payload: dict[str, Any]
+
+
+def check_item(kind: str, created_at: str, payload: dict[str, Any], now: dt.datetime) -> CheckedItem:
+    """The item as checked against its kind and the centre's clock `now`; ItemRefused says why not."""
     try:
-        adapter = _ADAPTERS[IntakeKind(kind)]
+        model = PAYLOAD_MODELS[IntakeKind(kind)]
     except ValueError:
-        return f"unknown kind {kind!r}"
+        raise ItemRefused(f"unknown kind {kind!r}") from None
     try:
-        adapter.validate_python(payload)
+        created = _CREATED_AT.validate_python(created_at, context=_Checking(now))
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(part) for part in error["loc"]) or "payload"
-        return f"payload field {field}: {error['msg']}"
-    return None
+        raise ItemRefused(f"created_at: {_first_error(exc)[1]}") from None
+    try:
+        checked = model.model_validate(payload, context=_Checking(now, created))
+    except ValidationError as exc:
+        field, message = _first_error(exc)
+        raise ItemRefused(f"payload field {field}: {message}") from None
+    return CheckedItem(created, checked.model_dump(mode="json"))
+
+
+def _first_error(exc: ValidationError) -> tuple[str, str]:
+    error = exc.errors(include_url=False, include_input=False)[0]
+    return ".".join(_field_name(part) for part in error["loc"]) or "payload", error["msg"]
+
+
+def _field_name(part: str | int) -> str:
+    # An unknown field is named by its key, which is the sender's text: repeated only if it looks like a name.
+    if isinstance(part, int) or _FIELD_NAME.fullmatch(part):
+        return str(part)
+    return "(unknown)"
 
 
 class IntakeItem(BaseModel):
@@ -185,7 +333,12 @@ class IntakeItem(BaseModel):
         pattern=r"^[a-z_]{1,40}$",
         description="one of: " + ", ".join(kind.value for kind in IntakeKind),
     )
-    created_at: dt.datetime = Field(description="when the kiosk accepted the transaction")
+    # Text here, parsed with the payload: a created_at that is not a plausible instant with an offset
+    # rejects its item only.
+    created_at: str = Field(
+        json_schema_extra={"format": "date-time"},
+        description="when the kiosk accepted the transaction (ISO 8601 with an offset, 2000 to a day ahead)",
+    )
     payload: dict[str, Any] = Field(
         description="checked against the kind's schema (docs/central-api.md); a bad one rejects the item only"
     )
@@ -199,14 +352,19 @@ class IntakeStatus(StrEnum):
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
+    CONFLICT = "conflict"
 
 
 class IntakeResult(BaseModel):
     idempotency_key: str
     status: IntakeStatus = Field(
-        description="accepted now; duplicate: accepted earlier under this key; rejected: never applied"
+        description="accepted now; duplicate: the same transaction accepted earlier under this key; "
+        "rejected: never applied; conflict: the key was used before for another transaction, this one was "
+        "not applied"
     )
-    reason: str | None = Field(description="why it was rejected (names the field, never its value)")
+    reason: str | None = Field(
+        description="why it was rejected or is in conflict (names the field, never its value)"
+    )
     reference: str | None = Field(description="the centre's reference of the accepted transaction")
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, Dialect, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 AccountStatus = Literal["normal", "sealed", "closed"]
 RecordKind = Literal["remit", "back_pay", "withdrawal", "interest", "transfer_in", "transfer_out"]
@@ -30,7 +31,7 @@ class Unit(Base):
 
 
 class Citizen(Base):
-    """A depositing employee: the ID card face, the query password and its lockout state."""
+    """A depositing employee: the ID card face and the query password."""
 
     __tablename__ = "citizens"
 
@@ -46,9 +47,6 @@ class Citizen(Base):
     # None is a long-term (长期) card.
     card_valid_to: Mapped[dt.date | None]
     password_hash: Mapped[str] = mapped_column(String(200))
-    failed_attempts: Mapped[int] = mapped_column(default=0)
-    # Centre-time day of the last wrong password; attempts from earlier days do not count.
-    failed_on: Mapped[dt.date | None]
 
     account: Mapped[Account] = relationship(back_populates="citizen")
     loan: Mapped[Loan | None] = relationship(back_populates="citizen")
@@ -141,11 +139,32 @@ class CitizenSession(Base):
     expires_at: Mapped[int] = mapped_column(BigInteger)  # Unix seconds
 
 
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """An instant, stored in UTC and read back as aware UTC. SQLite keeps no offset, so without this
+    10:00+08:00 and 10:00+00:00 would be stored as the same wall time; a naive datetime is refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError("a naive datetime is not an instant: give it an offset")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
 class IntakeRecord(Base):
     """One transaction a kiosk forwarded, applied at most once per (terminal, idempotency key).
 
     The unique constraint is the guarantee; the route's look-up only spares the error. A rejected item is
-    kept too, so a retry of its key gets the first answer again."""
+    kept too, so a retry of its key gets the first answer again; the digest tells a retry from another
+    transaction sent under a used key."""
 
     __tablename__ = "intake_records"
     __table_args__ = (UniqueConstraint("terminal_id", "idempotency_key", name="uq_intake_terminal_key"),)
@@ -156,7 +175,10 @@ class IntakeRecord(Base):
     kind: Mapped[str] = mapped_column(String(40))
     status: Mapped[Literal["accepted", "rejected"]] = mapped_column(String(10))
     reason: Mapped[str | None] = mapped_column(String(200))
-    # The payload as received (JSON text); None when rejected: the centre keeps no data it refused.
+    # SHA-256 (hex) of the kind and payload as sent, in canonical JSON (routes/intake.py).
+    payload_digest: Mapped[str] = mapped_column(String(64))
+    # The payload as checked (JSON text of the kind's model dump, never as sent); None when rejected: the
+    # centre keeps no data it refused, nor the created_at of such an item.
     payload: Mapped[str | None] = mapped_column(Text)
-    kiosk_created_at: Mapped[dt.datetime]
+    kiosk_created_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     received_at: Mapped[int] = mapped_column(BigInteger)  # Unix seconds

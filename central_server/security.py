@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -12,11 +13,26 @@ _SCRYPT_P = 1
 _DKLEN = 32
 
 
-def hash_password(password: str, *, n: int = SCRYPT_N) -> str:
+def hash_password(password: str, *, n: int = SCRYPT_N, r: int = _SCRYPT_R, p: int = _SCRYPT_P) -> str:
     """scrypt with a fresh salt; the cost is stored with the hash so it can be raised later."""
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=_SCRYPT_R, p=_SCRYPT_P, dklen=_DKLEN)
-    return f"scrypt${n}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=_DKLEN)
+    return f"scrypt${n}${r}${p}${salt.hex()}${digest.hex()}"
+
+
+def dummy_hash_like(stored: str | None) -> str:
+    """A hash of no one's password, with the cost of `stored` (the default cost when None): checking a
+    password against it takes as long as checking against `stored`, so an unknown citizen is not told
+    apart by a quicker answer."""
+    if stored is None:
+        return _dummy_hash(SCRYPT_N, _SCRYPT_R, _SCRYPT_P)
+    _scheme, n, r, p, _salt, _digest = stored.split("$")
+    return _dummy_hash(int(n), int(r), int(p))
+
+
+@functools.lru_cache(maxsize=16)
+def _dummy_hash(n: int, r: int, p: int) -> str:
+    return hash_password(secrets.token_urlsafe(16), n=n, r=r, p=p)
 
 
 def verify_password(password: str, stored: str) -> bool:

@@ -163,7 +163,6 @@ def _citizen(
         card_valid_from=valid_from,
         card_valid_to=_card_valid_to(birth, valid_from),
         password_hash=hash_password(password, n=_SEED_SCRYPT_N),
-        failed_attempts=0,
     )
 
 

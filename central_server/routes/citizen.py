@@ -1,15 +1,18 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import MINYEAR, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from sqlalchemy import case, delete, func, select
+from sqlalchemy.orm import Session
 
+from central_server import sign_in_guard
 from central_server.auth import CITIZEN_SESSION_SECONDS, CitizenSessionRef, TerminalId
 from central_server.context import Context
-from central_server.dates import add_months, centre_today, next_centre_midnight
+from central_server.dates import centre_today, month_day, month_index, next_centre_midnight
 from central_server.envelope import ApiError, Code, Envelope, error_responses, ok
+from central_server.limits import Limits
 from central_server.models import Citizen, CitizenSession, DepositRecord
 from central_server.schemas import (
     MONTH_PATTERN,
@@ -25,7 +28,6 @@ from central_server.security import new_token, token_digest, verify_password
 
 router = APIRouter(prefix="/v1/citizen", tags=["citizen"])
 
-MAX_WRONG_PASSWORDS = 3
 _DEPOSIT_KINDS = ("remit", "back_pay")
 _CITIZEN_ERRORS = (Code.BAD_CHANNEL, Code.BAD_ENVELOPE, Code.TERMINAL_UNAUTHORISED, Code.SESSION_EXPIRED)
 
@@ -37,52 +39,68 @@ _CITIZEN_ERRORS = (Code.BAD_CHANNEL, Code.BAD_ENVELOPE, Code.TERMINAL_UNAUTHORIS
         Code.BAD_ENVELOPE,
         Code.BAD_REQUEST,
         Code.TERMINAL_UNAUTHORISED,
-        Code.WRONG_PASSWORD,
+        Code.SIGN_IN_FAILED,
         Code.PASSWORD_LOCKED,
-        Code.CITIZEN_NOT_FOUND,
+        Code.RATE_LIMITED,
     ),
 )
 def open_session(body: SessionRequest, context: Context, terminal_id: TerminalId) -> Envelope[SessionData]:
-    """ID number and name from the card chip plus the query password. Three wrong passwords in one centre
-    day lock the password until the next centre midnight; the third wrong one already answers
-    password_locked. A name that does not match is answered as an unknown citizen."""
+    """ID number and name from the card chip plus the query password. An unknown ID number, a name that
+    does not match, and a wrong password are one answer, sign_in_failed, and count alike: three in one
+    centre day lock the pair until the next centre midnight, the third already answering password_locked.
+    A terminal with too many failed sign-ins is answered rate_limited for a while."""
     now = context.clock()
-    today = centre_today(now)
     with context.db.transaction() as session:
-        citizen = session.scalars(
-            select(Citizen).where(Citizen.id_number == body.id_number).with_for_update()
-        ).one_or_none()
-        if citizen is None or citizen.name != body.name:
-            raise ApiError(Code.CITIZEN_NOT_FOUND, "no account for this ID number and name")
-        attempts_today = citizen.failed_attempts if citizen.failed_on == today else 0
-        if attempts_today >= MAX_WRONG_PASSWORDS:
-            outcome: ApiError | SessionData = _locked(now)
-        elif verify_password(body.password, citizen.password_hash):
-            citizen.failed_attempts, citizen.failed_on = 0, None
-            token = new_token()
-            unix_now = context.unix_now()
-            session.execute(delete(CitizenSession).where(CitizenSession.expires_at <= unix_now))
-            session.add(
-                CitizenSession(
-                    token_digest=token_digest(token),
-                    citizen_id=citizen.id,
-                    terminal_id=terminal_id,
-                    expires_at=unix_now + CITIZEN_SESSION_SECONDS,
-                )
+        retry_after = sign_in_guard.terminal_retry_after(
+            session, context.limits, terminal_id, int(now.timestamp())
+        )
+        if retry_after is not None:
+            outcome: ApiError | SessionData = ApiError(
+                Code.RATE_LIMITED,
+                "too many failed sign-ins at this terminal; try again later",
+                {"retry_after": retry_after},
             )
-            outcome = SessionData(session_token=token, expires_in=CITIZEN_SESSION_SECONDS)
         else:
-            citizen.failed_attempts, citizen.failed_on = attempts_today + 1, today
-            attempts_left = MAX_WRONG_PASSWORDS - citizen.failed_attempts
-            outcome = (
-                ApiError(Code.WRONG_PASSWORD, "wrong password", {"attempts_left": attempts_left})
-                if attempts_left
-                else _locked(now)
-            )
-    # Raised only after the commit, so a wrong attempt is counted.
+            outcome = _sign_in(session, context.limits, body, terminal_id, now)
+    # Raised only after the commit, so a failed attempt is counted.
     if isinstance(outcome, ApiError):
         raise outcome
     return ok(context.sequence, outcome)
+
+
+def _sign_in(
+    session: Session, limits: Limits, body: SessionRequest, terminal_id: str, now: datetime
+) -> ApiError | SessionData:
+    unix_now = int(now.timestamp())
+    counter = sign_in_guard.counter_for(
+        session, sign_in_guard.pair_digest(body.id_number, body.name), centre_today(now)
+    )
+    if counter.failures >= sign_in_guard.MAX_WRONG_PASSWORDS:
+        return _locked(now)
+    citizen, stored_hash = sign_in_guard.expected_hash(session, body.id_number, body.name)
+    # The password is checked even when no account has the pair, so both answers take as long.
+    if verify_password(body.password, stored_hash) and citizen is not None:
+        counter.failures = 0
+        token = new_token()
+        session.execute(delete(CitizenSession).where(CitizenSession.expires_at <= unix_now))
+        session.add(
+            CitizenSession(
+                token_digest=token_digest(token),
+                citizen_id=citizen.id,
+                terminal_id=terminal_id,
+                expires_at=unix_now + CITIZEN_SESSION_SECONDS,
+            )
+        )
+        return SessionData(session_token=token, expires_in=CITIZEN_SESSION_SECONDS)
+    sign_in_guard.record_failure(session, limits, counter, terminal_id, unix_now)
+    attempts_left = sign_in_guard.MAX_WRONG_PASSWORDS - counter.failures
+    if not attempts_left:
+        return _locked(now)
+    return ApiError(
+        Code.SIGN_IN_FAILED,
+        "ID number, name and password do not match an account",
+        {"attempts_left": attempts_left},
+    )
 
 
 def _locked(now: datetime) -> ApiError:
@@ -162,15 +180,17 @@ def list_deposits(
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Envelope[DepositPage]:
     """Deposit records dated within [from, to], newest first."""
-    if from_ and to and from_ > to:
+    first = _first_day("from", from_) if from_ else None
+    last = _last_day("to", to) if to else None
+    if first and last and first > last:
         raise ApiError(Code.BAD_REQUEST, "query parameters from and to: from is after to")
     with context.db.transaction() as session:
         account_id = session.get_one(Citizen, citizen_ref.citizen_id).account.id
         conditions = [DepositRecord.account_id == account_id]
-        if from_:
-            conditions.append(DepositRecord.posted_on >= _first_day(from_))
-        if to:
-            conditions.append(DepositRecord.posted_on < add_months(_first_day(to), 1))
+        if first:
+            conditions.append(DepositRecord.posted_on >= first)
+        if last:
+            conditions.append(DepositRecord.posted_on <= last)
         total = session.scalar(select(func.count()).select_from(DepositRecord).where(*conditions)) or 0
         rows = session.scalars(
             select(DepositRecord)
@@ -192,9 +212,17 @@ def list_deposits(
     return ok(context.sequence, DepositPage(items=items, page=page, page_size=page_size, total=total))
 
 
-def _first_day(month: str) -> date:
-    year, month_number = month.split("-")
-    return date(int(year), int(month_number), 1)
+def _first_day(parameter: str, month: str) -> date:
+    """The pattern has checked the shape; dates start in year 1, so 0000-01 is no month."""
+    year, month_number = (int(part) for part in month.split("-"))
+    if year < MINYEAR:
+        raise ApiError(Code.BAD_REQUEST, f"query parameter {parameter}: months start at {MINYEAR:04d}-01")
+    return date(year, month_number, 1)
+
+
+def _last_day(parameter: str, month: str) -> date:
+    # The month's own last day, not the next month's first: after 9999-12 there is no date.
+    return month_day(month_index(_first_day(parameter, month)), 31)
 
 
 @router.get("/loan", responses=error_responses(Code.NOT_FOUND, *_CITIZEN_ERRORS))

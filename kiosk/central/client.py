@@ -101,7 +101,8 @@ class CentralClient:
         try:
             body = response.json()
             code, message, data = body["code"], body.get("message", ""), body.get("data")
-        except (ValueError, KeyError, TypeError) as exc:
+        # RecursionError: JSON nested past the parser's stack is no answer either, not a crash of the caller.
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise CentralUnavailable(
                 f"{method} {path}: HTTP {response.status_code}, not an envelope", status=response.status_code
             ) from exc
@@ -144,7 +145,7 @@ class CentralClient:
         try:
             response = self.http.get(self.base_url + "/v1/health", timeout=self.timeout_s)
             return _parse(Health, response.json()["data"])
-        except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+        except (requests.RequestException, ValueError, KeyError, TypeError, RecursionError) as exc:
             raise CentralUnavailable(f"GET /v1/health: {type(exc).__name__}") from exc
 
     def forget_terminal_token(self) -> None:

@@ -106,6 +106,6 @@ class IntakeResult(_Model):
     """The centre's answer to one forwarded transaction (POST /v1/intake/batch)."""
 
     idempotency_key: str
-    status: Literal["accepted", "duplicate", "rejected"]
+    status: Literal["accepted", "duplicate", "rejected", "conflict"]
     reason: str | None = None
     reference: str | None = None

@@ -8,11 +8,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
+
+from central_server.limits import Limits
 
 # 11:00 in the centre (UTC+8) on a Friday.
 FIXED_NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 TERMINALS = {"KIOSK-DEMO-01": "demo-secret-not-for-production", "KIOSK-DEMO-02": "second-kiosk-secret"}
 DEMO_PASSWORD = "123456"
+# For servers whose tests fail many sign-ins at one terminal without meaning to test that limit.
+LENIENT = Limits(sign_in_failures_per_terminal=10_000)
 
 
 class FakeClock:
@@ -29,13 +34,27 @@ class FakeClock:
         self.now += timedelta(**delta)
 
 
+class _FromAddress(HTTPAdapter):
+    """Connects from the given local address (any of 127.0.0.0/8 works on loopback), so tests can be
+    several clients to the server."""
+
+    def __init__(self, address: str) -> None:
+        self._address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, source_address=(self._address, 0), **kwargs)
+
+
 class Kiosk:
     """One terminal's view of the API: envelope headers with a rising sequence number, and its tokens."""
 
-    def __init__(self, base_url: str, terminal_id: str = "KIOSK-DEMO-01") -> None:
+    def __init__(self, base_url: str, terminal_id: str = "KIOSK-DEMO-01", source_address: str = "") -> None:
         self.base_url = base_url
         self.terminal_id = terminal_id
         self.http = requests.Session()
+        if source_address:
+            self.http.mount("http://", _FromAddress(source_address))
         self._seq = itertools.count(1)
         self.terminal_token: str | None = None
         self.session_token: str | None = None

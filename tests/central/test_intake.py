@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from typing import Any
 
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from central_server.models import IntakeRecord
+from central_server.routes.intake import CONFLICT_REASON
 from tests.offline_queue.synthetic import id_number, name, pan, rating, withdrawal
 
 from .helpers import Kiosk
@@ -15,13 +21,25 @@ CREATED = "2026-11-27T03:00:00+00:00"
 RNG = random.Random(31)
 
 
-def _item(kind: str, payload: dict[str, Any], key: str | None = None) -> dict[str, Any]:
+def intake_item(
+    kind: str, payload: dict[str, Any], key: str | None = None, created_at: str = CREATED
+) -> dict[str, Any]:
     return {
         "idempotency_key": key or uuid.uuid4().hex,
         "kind": kind,
-        "created_at": CREATED,
+        "created_at": created_at,
         "payload": payload,
     }
+
+
+def stored(app: FastAPI, key: str, terminal_id: str = "KIOSK-DEMO-01") -> IntakeRecord:
+    """The centre's record of this key, read straight from its database."""
+    with app.state.context.db.transaction() as session:
+        return session.scalars(
+            select(IntakeRecord).where(
+                IntakeRecord.terminal_id == terminal_id, IntakeRecord.idempotency_key == key
+            )
+        ).one()
 
 
 EVERY_KIND = [
@@ -52,7 +70,7 @@ EVERY_KIND = [
 
 
 def test_every_kind_is_accepted_once_and_a_retry_gets_the_first_answer(kiosk: Kiosk) -> None:
-    items = [_item(kind, payload) for kind, payload in EVERY_KIND]
+    items = [intake_item(kind, payload) for kind, payload in EVERY_KIND]
     first = kiosk.data("POST", PATH, json={"items": items})["results"]
     assert [r["status"] for r in first] == ["accepted"] * len(items), first
     assert [r["idempotency_key"] for r in first] == [i["idempotency_key"] for i in items]
@@ -64,8 +82,13 @@ def test_every_kind_is_accepted_once_and_a_retry_gets_the_first_answer(kiosk: Ki
 def test_a_bad_item_is_rejected_alone_and_its_retry_is_rejected_the_same_way(kiosk: Kiosk) -> None:
     bad = withdrawal(RNG)
     bad["bank_pan"] = "6217000000000000001"
-    good = _item("rating", rating(RNG))
-    items = [_item("withdrawal_application", bad), good, _item("lottery", {}), _item("rating", {"score": 9})]
+    good = intake_item("rating", rating(RNG))
+    items = [
+        intake_item("withdrawal_application", bad),
+        good,
+        intake_item("lottery", {}),
+        intake_item("rating", {"score": 9}),
+    ]
     results = kiosk.data("POST", PATH, json={"items": items})["results"]
     assert [r["status"] for r in results] == ["rejected", "accepted", "rejected", "rejected"]
     assert results[0]["reason"] == "payload field bank_pan: Value error, check digit does not match"
@@ -75,13 +98,13 @@ def test_a_bad_item_is_rejected_alone_and_its_retry_is_rejected_the_same_way(kio
 
 
 def test_a_key_twice_in_one_batch_is_applied_once(kiosk: Kiosk) -> None:
-    item = _item("rating", rating(RNG))
+    item = intake_item("rating", rating(RNG))
     results = kiosk.data("POST", PATH, json={"items": [item, item]})["results"]
     assert [r["status"] for r in results] == ["accepted", "duplicate"]
 
 
 def test_keys_belong_to_their_terminal(demo_server: Any) -> None:
-    item = _item("rating", rating(RNG))
+    item = intake_item("rating", rating(RNG))
     for terminal in ("KIOSK-DEMO-01", "KIOSK-DEMO-02"):
         other = Kiosk(demo_server.base_url, terminal)
         other.authenticate()
@@ -89,7 +112,7 @@ def test_keys_belong_to_their_terminal(demo_server: Any) -> None:
 
 
 def test_the_batch_needs_terminal_auth_and_a_sane_shape(kiosk: Kiosk) -> None:
-    item = _item("rating", rating(RNG))
+    item = intake_item("rating", rating(RNG))
     assert kiosk.call("POST", PATH, json={"items": [item]}, drop=("Authorization",)).json()["code"] == (
         "terminal_unauthorised"
     )
@@ -102,3 +125,51 @@ def test_the_batch_needs_terminal_auth_and_a_sane_shape(kiosk: Kiosk) -> None:
 def test_synthetic_identities_are_valid_and_obviously_fake() -> None:
     rng = random.Random(1)
     assert id_number(rng).startswith("120199") and pan(rng).startswith("621700")
+
+
+def _conflict(key: str) -> dict[str, Any]:
+    return {"idempotency_key": key, "status": "conflict", "reason": CONFLICT_REASON, "reference": None}
+
+
+def test_a_used_key_with_another_payload_is_a_conflict_and_is_not_applied(
+    kiosk: Kiosk, demo_app: FastAPI
+) -> None:
+    first = intake_item("withdrawal_application", withdrawal(RNG))
+    key = first["idempotency_key"]
+    accepted = kiosk.data("POST", PATH, json={"items": [first]})["results"][0]
+    more = {**first["payload"], "amount_fen": first["payload"]["amount_fen"] + 1}
+    other_kind = intake_item("pre_registration", {**first["payload"]}, key=key)
+    results = kiosk.data("POST", PATH, json={"items": [{**first, "payload": more}, other_kind]})["results"]
+    assert results == [_conflict(key), _conflict(key)]
+    assert json.loads(stored(demo_app, key).payload or "")["amount_fen"] == first["payload"]["amount_fen"]
+    again = kiosk.data("POST", PATH, json={"items": [first]})["results"][0]
+    assert again == {**accepted, "status": "duplicate"}
+
+
+def test_a_conflict_in_one_batch_leaves_the_first_applied(kiosk: Kiosk, demo_app: FastAPI) -> None:
+    first = intake_item("rating", rating(RNG))
+    second = {**first, "payload": {**first["payload"], "score": first["payload"]["score"] % 5 + 1}}
+    results = kiosk.data("POST", PATH, json={"items": [first, second, first]})["results"]
+    assert [r["status"] for r in results] == ["accepted", "conflict", "duplicate"]
+    assert (
+        json.loads(stored(demo_app, first["idempotency_key"]).payload or "")["score"]
+        == (first["payload"]["score"])
+    )
+
+
+def test_the_same_payload_resent_in_another_key_order_and_spacing_is_a_duplicate(kiosk: Kiosk) -> None:
+    first = intake_item("withdrawal_application", withdrawal(RNG))
+    kiosk.data("POST", PATH, json={"items": [first]})
+    reordered = {**first, "payload": dict(reversed(list(first["payload"].items())))}
+    body = json.dumps({"items": [reordered]}, indent=3, ensure_ascii=True)
+    response = kiosk.call("POST", PATH, data=body, replace={"Content-Type": "application/json"})
+    assert response.json()["data"]["results"][0]["status"] == "duplicate"
+
+
+def test_a_rejected_key_resent_with_another_payload_is_a_conflict(kiosk: Kiosk) -> None:
+    bad = intake_item("rating", {**rating(RNG), "score": 9})
+    rejected = kiosk.data("POST", PATH, json={"items": [bad]})["results"][0]
+    assert rejected["status"] == "rejected"
+    fixed = {**bad, "payload": {**bad["payload"], "score": 5}}
+    results = kiosk.data("POST", PATH, json={"items": [bad, fixed]})["results"]
+    assert results == [rejected, _conflict(bad["idempotency_key"])]

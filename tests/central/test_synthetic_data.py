@@ -99,6 +99,13 @@ def test_the_same_seed_gives_the_same_data_and_another_seed_other_data() -> None
 
 def test_a_database_is_seeded_only_once(tmp_path: Any) -> None:
     url = f"sqlite:///{tmp_path / 'central.db'}"
-    first = _dump(create_app(url, clock=lambda: FIXED_NOW))
+    first = _dump(create_app(url, seed=7, clock=lambda: FIXED_NOW))
     again = _dump(create_app(url, seed=99, clock=lambda: FIXED_NOW))
-    assert first == again
+    assert first["citizens"] and first == again
+
+
+def test_synthetic_data_is_added_only_when_asked_for(tmp_path: Any) -> None:
+    """A real centre's database gets no citizens with a published password just because it is empty."""
+    url = f"sqlite:///{tmp_path / 'central.db'}"
+    assert all(rows == [] for rows in _dump(create_app(url, clock=lambda: FIXED_NOW)).values())
+    assert _dump(create_app(url, demo=True, clock=lambda: FIXED_NOW))["citizens"]

@@ -1,8 +1,15 @@
 from __future__ import annotations
 
-from central_server.testing import RunningServer
+from collections.abc import Callable, Iterator
 
-from .helpers import FakeClock, Kiosk
+import pytest
+import requests
+
+from central_server.app import create_app
+from central_server.limits import Limits
+from central_server.testing import RunningServer, serve_in_thread
+
+from .helpers import FIXED_NOW, TERMINALS, FakeClock, Kiosk
 
 
 def test_right_secret_gives_a_token_for_an_hour(demo_server: RunningServer) -> None:
@@ -56,3 +63,67 @@ def test_a_token_expires_after_an_hour(clocked_kiosk: Kiosk, clock: FakeClock) -
     response = clocked_kiosk.call("GET", "/v1/citizen/account")
     assert response.status_code == 401
     assert response.json()["code"] == "terminal_unauthorised"
+
+
+@pytest.fixture
+def throttled() -> Iterator[Callable[..., tuple[RunningServer, FakeClock]]]:
+    """A fresh server with the given limits on a clock the test moves; no synthetic data is needed."""
+    servers: list[RunningServer] = []
+
+    def start(**limits: int) -> tuple[RunningServer, FakeClock]:
+        clock = FakeClock(FIXED_NOW)
+        servers.append(serve_in_thread(create_app(terminals=TERMINALS, clock=clock, limits=Limits(**limits))))
+        return servers[-1], clock
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def _code(response: requests.Response) -> tuple[int, str]:
+    return response.status_code, response.json()["code"]
+
+
+def test_an_address_that_keeps_guessing_is_refused_even_the_right_secret(
+    throttled: Callable[..., tuple[RunningServer, FakeClock]],
+) -> None:
+    server, clock = throttled(terminal_auth_failures_per_address=3, terminal_auth_window_s=300)
+    guesser = Kiosk(server.base_url, source_address="127.0.0.1")
+    for _ in range(3):
+        assert _code(guesser.authenticate("wrong-guess")) == (401, "terminal_unauthorised")
+    refused = guesser.authenticate("wrong-guess")
+    assert _code(refused) == (429, "rate_limited")
+    assert refused.json()["data"] == {"retry_after": 300}
+    assert _code(guesser.authenticate()) == (429, "rate_limited")  # the guess is not even checked
+    # Another address is not this one's business.
+    assert Kiosk(server.base_url, source_address="127.0.0.2").authenticate().status_code == 200
+    clock.advance(seconds=299)
+    assert guesser.authenticate().json()["data"] == {"retry_after": 1}
+    clock.advance(seconds=1)
+    assert guesser.authenticate().status_code == 200
+
+
+def test_guesses_at_one_terminal_from_many_addresses_do_not_lock_out_the_kiosk(
+    throttled: Callable[..., tuple[RunningServer, FakeClock]],
+) -> None:
+    server, clock = throttled(terminal_auth_failures_per_terminal=3, terminal_auth_window_s=300)
+    kiosk = Kiosk(server.base_url, source_address="127.0.0.1")
+    assert kiosk.authenticate().status_code == 200
+    for last_octet in (2, 3, 4):
+        guesser = Kiosk(server.base_url, source_address=f"127.0.0.{last_octet}")
+        assert _code(guesser.authenticate("wrong-guess")) == (401, "terminal_unauthorised")
+    elsewhere = Kiosk(server.base_url, source_address="127.0.0.5")
+    assert _code(elsewhere.authenticate()) == (429, "rate_limited")
+    # The kiosk, at the address it last authenticated from, still gets its token while the guessing goes on.
+    clock.advance(seconds=60)
+    assert kiosk.authenticate().status_code == 200
+
+
+def test_a_kiosk_re_authenticating_every_hour_is_never_throttled(
+    throttled: Callable[..., tuple[RunningServer, FakeClock]],
+) -> None:
+    server, clock = throttled(terminal_auth_failures_per_address=1, terminal_auth_failures_per_terminal=1)
+    kiosk = Kiosk(server.base_url)
+    for _ in range(24):
+        assert kiosk.authenticate().status_code == 200
+        clock.advance(hours=1)

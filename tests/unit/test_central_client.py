@@ -96,6 +96,7 @@ def test_damaged_sequence_file_is_named(tmp_path: Path) -> None:
         (502, b'{"code": "server_error", "message": "x", "centre_seq": "C", "data": null}'),
         (200, json.dumps({"code": "ok", "data": {"account_no": 5}}).encode()),
         (200, b'{"unexpected": true}'),
+        (200, b"[" * 100_000 + b"]" * 100_000),  # nested past the JSON parser's stack
     ],
 )
 def test_broken_answers_are_unavailable(fake: str, tmp_path: Path, answer: tuple[int, bytes]) -> None:
