@@ -33,12 +33,12 @@ class Rollout(Base):
 
 
 class KioskStatus(Base):
-    """The latest heartbeat of each kiosk (latest state only: heartbeats are not a log)."""
+    """The latest heartbeat of each kiosk (latest state only: heartbeats are not a log). The kiosk's group
+    is not here: it is the centre's record (`central_server/terminals.py`), not what a kiosk says."""
 
     __tablename__ = "kiosk_status"
 
     terminal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    group: Mapped[str] = mapped_column(String(64), default="")
     last_seen: Mapped[int] = mapped_column(BigInteger)
     heartbeat: Mapped[str] = mapped_column(Text)  # JSON as sent
 

@@ -1,16 +1,23 @@
 """Fleet endpoints. Kiosks (terminal token): fetch their configuration bundle, report what they did with
 it, send heartbeats. Operators (operator token): publish bundles with staged rollouts, watch rollouts and
-the fleet."""
+the fleet.
+
+A kiosk's group is the centre's record (`context.terminals`), never the kiosk's claim: it decides which
+bundle a kiosk is offered and whose reports a stage of a rollout waits for. A bundle is published only if
+the kiosks' own checker (`kiosk.remote_config.bundle`, pure: no Kivy, devices or HTTP) passes it, so what
+the centre stores is what the kiosks accept.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
@@ -19,10 +26,21 @@ from central_server.auth import TerminalId
 from central_server.context import Context
 from central_server.envelope import ApiError, Code, Envelope, error_responses, ok
 from central_server.fleet.models import ConfigBundle, ConfigReport, KioskStatus, Rollout
-from central_server.fleet.signatures import load_operator_key, signature_valid
 from central_server.security import secret_matches
+from central_server.terminals import TerminalRecord
+from kiosk.remote_config.bundle import (
+    MAX_VERSION,
+    BundleRefused,
+    KeyFileError,
+    load_trusted_keys,
+    targets,
+    verify_publishable,
+)
 
 Outcome = Literal["applied", "deferred", "refused", "rolled_back", "healthy"]
+FAILED = ("refused", "rolled_back")
+MAX_FAILURES = 10_000
+MAX_STAGES = 100
 _GROUP = r"^[A-Za-z0-9_.-]{1,64}$"
 
 
@@ -66,7 +84,7 @@ class BundleData(BaseModel):
 
 
 class ConfigReportBody(_Body):
-    version: int = Field(ge=0)
+    version: int = Field(ge=0, le=MAX_VERSION, description="0: a bundle whose version could not be read")
     outcome: Outcome
     reason: str = Field(default="", max_length=300)
 
@@ -81,22 +99,33 @@ class OutboxHealth(_Body):
     oldest_pending_age_s: int | None = Field(default=None, ge=0)
 
 
+class StartProblem(_Body):
+    part: str = Field(
+        max_length=40, description="e.g. idcard, printer, remote_config, outbox, forwarder, fleet"
+    )
+    reason: str = Field(max_length=300)
+
+
 class HeartbeatBody(_Body):
-    group: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]{0,64}$")
     app_version: str = Field(max_length=40)
-    config_version: int = Field(ge=0)
+    config_version: int = Field(ge=0, le=MAX_VERSION)
     uptime_s: int = Field(ge=0)
     devices: dict[str, DeviceHealth] = Field(default_factory=dict)
     paper: Literal["ok", "near_end", "out", "unknown"] | None = None
     outbox: OutboxHealth | None = None
     connectivity: Literal["online", "degraded", "offline"]
     last_error: str | None = Field(default=None, max_length=300)
+    problems: list[StartProblem] = Field(
+        default_factory=list, max_length=20, description="parts that did not start, until a restart"
+    )
 
 
 class PublishBody(_Body):
     bundle: dict[str, Any]
-    stages: list[Annotated[str, Field(pattern=_GROUP)]] | None = Field(default=None, min_length=1)
-    max_failures: int = Field(default=0, ge=0)
+    stages: list[Annotated[str, Field(pattern=_GROUP)]] | None = Field(
+        default=None, min_length=1, max_length=MAX_STAGES
+    )
+    max_failures: int = Field(default=0, ge=0, le=MAX_FAILURES, description="failing kiosks tolerated")
 
 
 class PublishedData(BaseModel):
@@ -115,49 +144,76 @@ class RolloutData(BaseModel):
     max_failures: int
     stopped_reason: str
     outcomes: dict[str, int]
+    waiting_for: list[str] = Field(description="kiosks of the current stage that have not reported yet")
 
 
 class KioskData(BaseModel):
     terminal_id: str
     group: str
-    last_seen: int
-    heartbeat: dict[str, Any]
+    last_seen: int | None = Field(description="null: no heartbeat yet")
+    heartbeat: dict[str, Any] | None
     last_report: dict[str, Any] | None
 
 
 # -- rollout logic -----------------------------------------------------------------------------------
 
 
-def _targets(target: str, terminal_id: str, group: str) -> bool:
-    if target == "all":
-        return True
-    kind, _, name = target.partition(":")
-    return (kind == "kiosk" and name == terminal_id) or (kind == "group" and bool(group) and name == group)
-
-
-def _offered(rollout: Rollout | None, group: str) -> bool:
+def _reached(rollout: Rollout | None, group: str) -> bool:
     if rollout is None or rollout.state == "complete":
         return True
-    reached = json.loads(rollout.stages)[: rollout.stage_index + 1]
     # A stopped rollout stays with the groups it had reached; it goes no further.
-    return group in reached
+    return group in json.loads(rollout.stages)[: rollout.stage_index + 1]
 
 
-def _advance(session: Any, rollout: Rollout) -> None:
-    stages = json.loads(rollout.stages)
-    while rollout.state == "running":
-        group = stages[rollout.stage_index]
-        kiosks = set(session.scalars(select(KioskStatus.terminal_id).where(KioskStatus.group == group)))
-        healthy = set(
-            session.scalars(
-                select(ConfigReport.terminal_id).where(
-                    ConfigReport.version == rollout.version, ConfigReport.outcome == "healthy"
-                )
-            )
-        )
-        if not kiosks <= healthy:
-            return
-        if rollout.stage_index + 1 >= len(stages):
+def _offered(bundle: ConfigBundle, rollout: Rollout | None, kiosk: TerminalRecord) -> bool:
+    return targets(bundle.target, kiosk.terminal_id, kiosk.group) and _reached(rollout, kiosk.group)
+
+
+def _stage_members(terminals: Mapping[str, TerminalRecord], target: str, group: str) -> set[str]:
+    """The kiosks a stage waits for: every kiosk on record in the group that the bundle targets, whether or
+    not it has ever sent a heartbeat (one that is switched off holds the stage; it is not skipped)."""
+    return {
+        kiosk.terminal_id
+        for kiosk in terminals.values()
+        if kiosk.group == group and targets(target, kiosk.terminal_id, kiosk.group)
+    }
+
+
+@dataclass(frozen=True)
+class _Reports:
+    healthy: set[str]
+    failed: set[str]
+
+
+def _reports(session: Any, version: int) -> _Reports:
+    rows = session.execute(
+        select(ConfigReport.terminal_id, ConfigReport.outcome).where(ConfigReport.version == version)
+    ).all()
+    return _Reports({t for t, o in rows if o == "healthy"}, {t for t, o in rows if o in FAILED})
+
+
+def _waiting_for(
+    rollout: Rollout, target: str, terminals: Mapping[str, TerminalRecord], reports: _Reports
+) -> set[str]:
+    group = json.loads(rollout.stages)[rollout.stage_index]
+    return _stage_members(terminals, target, group) - reports.healthy - reports.failed
+
+
+def _settle(
+    session: Any, rollout: Rollout, bundle: ConfigBundle, terminals: Mapping[str, TerminalRecord], report: str
+) -> None:
+    """After a report: count the failing kiosks (each once, however often it reports), stop the rollout
+    past the tolerance, else move on while the current stage has settled (each of its kiosks reported
+    healthy or a tolerated failure)."""
+    reports = _reports(session, rollout.version)
+    offered = {tid for tid, kiosk in terminals.items() if _offered(bundle, rollout, kiosk)}
+    rollout.failures = len(reports.failed & offered)
+    if rollout.failures > rollout.max_failures:
+        rollout.state = "stopped"
+        rollout.stopped_reason = report[:200]
+        return
+    while rollout.state == "running" and not _waiting_for(rollout, bundle.target, terminals, reports):
+        if rollout.stage_index + 1 >= len(json.loads(rollout.stages)):
             rollout.state = "complete"
         else:
             rollout.stage_index += 1
@@ -181,15 +237,14 @@ def fetch_config(
     context: Context,
     terminal_id: TerminalId,
     response: Response,
-    group: Annotated[str, Query(pattern=r"^[A-Za-z0-9_.-]{0,64}$", description="the kiosk's group")] = "",
     if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
 ) -> Any:
-    """The newest bundle meant for this kiosk, as far as its rollout has come."""
+    """The newest bundle meant for this kiosk, as far as its rollout has come. The kiosk's group is the
+    centre's record of it."""
+    kiosk = context.terminals[terminal_id]
     with context.db.transaction() as session:
         for bundle in session.scalars(select(ConfigBundle).order_by(ConfigBundle.version.desc())):
-            if _targets(bundle.target, terminal_id, group) and _offered(
-                session.get(Rollout, bundle.version), group
-            ):
+            if _offered(bundle, session.get(Rollout, bundle.version), kiosk):
                 etag = f'"{bundle.version}"'
                 if if_none_match == etag:
                     return Response(status_code=304, headers={"ETag": etag})
@@ -205,7 +260,13 @@ def fetch_config(
     responses=error_responses(Code.BAD_ENVELOPE, Code.BAD_REQUEST, Code.TERMINAL_UNAUTHORISED),
 )
 def report_config(body: ConfigReportBody, context: Context, terminal_id: TerminalId) -> Envelope[None]:
+    """A report counts only for a bundle this kiosk was offered, so a kiosk cannot stop (or speed) a
+    rollout that has not reached it. Version 0 stands for a bundle whose version could not be read."""
     with context.db.transaction() as session:
+        bundle = session.get(ConfigBundle, body.version) if body.version else None
+        rollout = session.get(Rollout, body.version) if body.version else None
+        if body.version and (bundle is None or not _offered(bundle, rollout, context.terminals[terminal_id])):
+            raise ApiError(Code.BAD_REQUEST, f"version {body.version} was not offered to this kiosk")
         session.add(
             ConfigReport(
                 terminal_id=terminal_id,
@@ -216,15 +277,10 @@ def report_config(body: ConfigReportBody, context: Context, terminal_id: Termina
             )
         )
         session.flush()
-        rollout = session.get(Rollout, body.version)
-        if rollout is not None and rollout.state == "running":
-            if body.outcome in ("refused", "rolled_back"):
-                rollout.failures += 1
-                if rollout.failures > rollout.max_failures:
-                    rollout.state = "stopped"
-                    rollout.stopped_reason = f"{terminal_id}: {body.outcome} ({body.reason})"[:200]
-            elif body.outcome == "healthy":
-                _advance(session, rollout)
+        if bundle is not None and rollout is not None and rollout.state == "running":
+            _settle(
+                session, rollout, bundle, context.terminals, f"{terminal_id}: {body.outcome} ({body.reason})"
+            )
     return ok(context.sequence, None)
 
 
@@ -237,7 +293,6 @@ def heartbeat(body: HeartbeatBody, context: Context, terminal_id: TerminalId) ->
         if row is None:
             row = KioskStatus(terminal_id=terminal_id)
             session.add(row)
-        row.group = body.group
         row.last_seen = context.unix_now()
         row.heartbeat = body.model_dump_json()
     return ok(context.sequence, None)
@@ -247,22 +302,30 @@ def heartbeat(body: HeartbeatBody, context: Context, terminal_id: TerminalId) ->
 def publish(
     body: PublishBody, context: Context, fleet: Fleet, _operator: Operator
 ) -> Envelope[PublishedData]:
-    bundle = body.bundle
-    if not signature_valid(bundle, fleet.operator_keys):
-        raise ApiError(Code.BAD_REQUEST, "the bundle's signature does not verify against the operators' keys")
-    version, target = bundle.get("version"), bundle.get("target")
-    if not isinstance(version, int) or not isinstance(target, str):
-        raise ApiError(Code.BAD_REQUEST, "the bundle needs an integer version and a target")
+    """Refuses what the kiosks would refuse (the same checker), and stages that would wait for nobody."""
     with context.db.transaction() as session:
         newest = session.scalar(select(func.max(ConfigBundle.version))) or 0
-        if version <= newest:
-            raise ApiError(Code.BAD_REQUEST, f"version {version} is not newer than the published {newest}")
+        try:
+            bundle = verify_publishable(
+                body.bundle, trusted_keys=fleet.operator_keys, newer_than=newest, now=context.clock()
+            )
+        except BundleRefused as exc:
+            raise ApiError(Code.BAD_REQUEST, f"the kiosks would refuse this bundle: {exc}") from None
+        stages = body.stages or []
+        if len(set(stages)) != len(stages):
+            raise ApiError(Code.BAD_REQUEST, "stages: each group may appear once")
+        for group in stages:
+            if not _stage_members(context.terminals, bundle.target, group):
+                raise ApiError(
+                    Code.BAD_REQUEST,
+                    f"stage {group}: no kiosk on record in this group is a target of {bundle.target}",
+                )
         session.add(
             ConfigBundle(
-                version=version,
-                target=target,
-                key_id=str(bundle["key_id"]),
-                body=json.dumps(bundle, ensure_ascii=False),
+                version=bundle.version,
+                target=bundle.target,
+                key_id=bundle.key_id,
+                body=json.dumps(body.bundle, ensure_ascii=False),
                 published_at=context.unix_now(),
             )
         )
@@ -270,7 +333,7 @@ def publish(
             session.flush()
             session.add(
                 Rollout(
-                    version=version,
+                    version=bundle.version,
                     stages=json.dumps(body.stages),
                     stage_index=0,
                     state="running",
@@ -279,7 +342,9 @@ def publish(
                     stopped_reason="",
                 )
             )
-    return ok(context.sequence, PublishedData(version=version, target=target, stages=body.stages))
+    return ok(
+        context.sequence, PublishedData(version=bundle.version, target=bundle.target, stages=body.stages)
+    )
 
 
 @operator_router.get("/rollouts", responses=error_responses(Code.OPERATOR_UNAUTHORISED))
@@ -295,6 +360,11 @@ def rollouts(context: Context, _operator: Operator) -> Envelope[list[RolloutData
                     .group_by(ConfigReport.outcome)
                 ).all()
             )
+            waiting: set[str] = set()
+            if rollout is not None and rollout.state == "running":
+                waiting = _waiting_for(
+                    rollout, bundle.target, context.terminals, _reports(session, bundle.version)
+                )
             result.append(
                 RolloutData(
                     version=bundle.version,
@@ -302,12 +372,11 @@ def rollouts(context: Context, _operator: Operator) -> Envelope[list[RolloutData
                     stages=json.loads(rollout.stages) if rollout else None,
                     stage_index=rollout.stage_index if rollout else 0,
                     state=rollout.state if rollout else "complete",
-                    failures=rollout.failures
-                    if rollout
-                    else counts.get("refused", 0) + counts.get("rolled_back", 0),
+                    failures=rollout.failures if rollout else len(_reports(session, bundle.version).failed),
                     max_failures=rollout.max_failures if rollout else 0,
                     stopped_reason=rollout.stopped_reason if rollout else "",
                     outcomes={str(k): int(v) for k, v in counts.items()},
+                    waiting_for=sorted(waiting),
                 )
             )
     return ok(context.sequence, result)
@@ -315,21 +384,23 @@ def rollouts(context: Context, _operator: Operator) -> Envelope[list[RolloutData
 
 @operator_router.get("/fleet", responses=error_responses(Code.OPERATOR_UNAUTHORISED))
 def fleet_status(context: Context, _operator: Operator) -> Envelope[list[KioskData]]:
+    """Every kiosk on record, with or without a heartbeat."""
     result = []
     with context.db.transaction() as session:
-        for kiosk in session.scalars(select(KioskStatus).order_by(KioskStatus.terminal_id)):
+        for terminal_id in sorted(context.terminals):
+            status = session.get(KioskStatus, terminal_id)
             last = session.scalar(
                 select(ConfigReport)
-                .where(ConfigReport.terminal_id == kiosk.terminal_id)
+                .where(ConfigReport.terminal_id == terminal_id)
                 .order_by(ConfigReport.id.desc())
                 .limit(1)
             )
             result.append(
                 KioskData(
-                    terminal_id=kiosk.terminal_id,
-                    group=kiosk.group,
-                    last_seen=kiosk.last_seen,
-                    heartbeat=json.loads(kiosk.heartbeat),
+                    terminal_id=terminal_id,
+                    group=context.terminals[terminal_id].group,
+                    last_seen=status.last_seen if status else None,
+                    heartbeat=json.loads(status.heartbeat) if status else None,
                     last_report=None
                     if last is None
                     else {
@@ -344,8 +415,12 @@ def fleet_status(context: Context, _operator: Operator) -> Envelope[list[KioskDa
 
 
 def install(app: FastAPI, *, operator_tokens: list[str], operator_key_files: list[Path]) -> None:
-    """Add the fleet endpoints. Without operator tokens the operator side refuses everyone."""
-    keys = dict(load_operator_key(path) for path in operator_key_files)
+    """Add the fleet endpoints. Without operator tokens the operator side refuses everyone. A key file that
+    cannot be used raises ValueError naming the file."""
+    try:
+        keys = load_trusted_keys(operator_key_files)
+    except KeyFileError as exc:
+        raise ValueError(str(exc)) from None
     app.state.fleet = FleetSettings(tuple(operator_tokens), keys)
     app.include_router(kiosk_router)
     app.include_router(operator_router)

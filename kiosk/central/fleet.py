@@ -14,8 +14,9 @@ class FleetApi:
     def __init__(self, client: CentralClient) -> None:
         self._client = client
 
-    def fetch_config(self, group: str | None, etag: str | None) -> tuple[str | None, dict[str, Any] | None]:
-        """(etag, bundle) when there is a bundle newer than `etag`; (etag, None) when unchanged or none."""
+    def fetch_config(self, etag: str | None) -> tuple[str | None, dict[str, Any] | None]:
+        """(etag, bundle) when there is a bundle newer than `etag`; (etag, None) when unchanged or none.
+        The centre decides from its own records which group this kiosk is in."""
         import requests
 
         client = self._client
@@ -25,7 +26,6 @@ class FleetApi:
         try:
             response = client.http.get(
                 client.base_url + "/v1/fleet/config",
-                params={"group": group or ""},
                 headers=headers,
                 timeout=client.timeout_s,
             )
@@ -35,7 +35,7 @@ class FleetApi:
             return etag, None
         try:
             body = response.json()
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # nested past the parser's stack: not an answer either
             raise CentralUnavailable(f"GET /v1/fleet/config: HTTP {response.status_code}, not JSON") from exc
         if response.status_code == 404 and body.get("code") == "not_found":
             return None, None

@@ -1,7 +1,8 @@
 """`kiosk-admin`: the operators' command — keys, signing, publishing, rollouts, the fleet.
 
     kiosk-admin keygen --out DIR
-    kiosk-admin sign FILE --key KEY --version N [--target all|group:NAME|kiosk:ID] --out BUNDLE
+    kiosk-admin sign FILE --key KEY --version N [--target all|group:NAME|kiosk:ID] [--expires-in DAYS]
+                     --out BUNDLE
     kiosk-admin publish BUNDLE --central URL [--stages g1,g2,...] [--max-failures N]
     kiosk-admin rollout status --central URL
     kiosk-admin fleet --central URL
@@ -15,11 +16,19 @@ import argparse
 import json
 import os
 import sys
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from kiosk.remote_config.bundle import KeyFileError, generate_keypair, load_private_key, sign_bundle
+from kiosk.remote_config.bundle import (
+    DEFAULT_VALIDITY_DAYS,
+    MAX_VALIDITY_DAYS,
+    KeyFileError,
+    generate_keypair,
+    load_private_key,
+    sign_bundle,
+)
 
 EXIT_USAGE = 2
 
@@ -66,12 +75,19 @@ def cmd_sign(args: argparse.Namespace) -> int:
         raise AdminError(f"{args.file}: cannot read: {exc.strerror}") from None
     except ValueError as exc:
         raise AdminError(f"{args.file}: not valid JSON ({exc})") from None
+    key = load_private_key(args.key)
     try:
-        bundle = sign_bundle(config, version=args.version, target=args.target, key=load_private_key(args.key))
+        bundle = sign_bundle(
+            config,
+            version=args.version,
+            target=args.target,
+            key=key,
+            expires_in=timedelta(days=args.expires_in),
+        )
     except ValueError as exc:
         raise AdminError(f"{args.file}: {exc}") from None
     args.out.write_text(json.dumps(bundle, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"signed version {args.version} for {args.target}: {args.out}")
+    print(f"signed version {args.version} for {args.target}, valid until {bundle['expires_at']}: {args.out}")
     return 0
 
 
@@ -108,26 +124,40 @@ def cmd_rollout_status(args: argparse.Namespace) -> int:
         print(line + f"{row['max_failures']} allowed  [{outcomes}]")
         if row["stopped_reason"]:
             print(f"    stopped: {row['stopped_reason']}")
+        if row["waiting_for"]:
+            print(f"    waiting for: {', '.join(row['waiting_for'])}")
     return 0
 
 
 def cmd_fleet(args: argparse.Namespace) -> int:
     rows = _call("GET", f"{args.central.rstrip('/')}/v1/admin/fleet", _token(args))
     if not rows:
-        print("no kiosk has sent a heartbeat yet")
+        print("the centre has no kiosks on record")
     for row in rows:
         beat = row["heartbeat"]
+        if beat is None:
+            print(f"{row['terminal_id']}  group {row['group']}  no heartbeat yet")
+            continue
         devices = ", ".join(f"{name} {d['state']}" for name, d in sorted(beat["devices"].items())) or "-"
         outbox = beat.get("outbox") or {}
         report = row["last_report"]
         last = f"v{report['version']} {report['outcome']}" if report else "-"
         print(
-            f"{row['terminal_id']}  group {row['group'] or '-'}  seen {_when(row['last_seen'])}  "
+            f"{row['terminal_id']}  group {row['group']}  seen {_when(row['last_seen'])}  "
             f"app {beat['app_version']}  config v{beat['config_version']} (last report: {last})  "
             f"{beat['connectivity']}  devices: {devices}  outbox {outbox.get('depth', '-')}"
             + (f"  last error: {beat['last_error']}" if beat.get("last_error") else "")
         )
     return 0
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        if not value.isdigit() or not low <= int(value) <= high:
+            raise argparse.ArgumentTypeError(f"expected a whole number from {low} to {high}, got {value!r}")
+        return int(value)
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -144,6 +174,13 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--key", type=Path, required=True)
     sign.add_argument("--version", type=int, required=True)
     sign.add_argument("--target", default="all")
+    sign.add_argument(
+        "--expires-in",
+        type=_int_between(1, MAX_VALIDITY_DAYS),
+        default=DEFAULT_VALIDITY_DAYS,
+        metavar="DAYS",
+        help=f"kiosks refuse the bundle after this many days (default {DEFAULT_VALIDITY_DAYS})",
+    )
     sign.add_argument("--out", type=Path, required=True)
     sign.set_defaults(func=cmd_sign)
 
@@ -154,7 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     publish = commands.add_parser("publish", help="publish a signed bundle")
     publish.add_argument("bundle", type=Path)
     publish.add_argument("--stages", help="groups in rollout order, comma separated")
-    publish.add_argument("--max-failures", type=int, default=0, help="refusals/rollbacks tolerated")
+    publish.add_argument(
+        "--max-failures", type=int, default=0, help="kiosks that may refuse or roll back before it stops"
+    )
     central(publish)
     publish.set_defaults(func=cmd_publish)
 

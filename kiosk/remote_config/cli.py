@@ -32,7 +32,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except BundleRefused as exc:
         print(f"refused ({exc.reason}): {exc.detail}")
         return 1
-    print(f"accepted: version {bundle.version} for {bundle.target}, signed by key {bundle.key_id}")
+    print(
+        f"accepted: version {bundle.version} for {bundle.target}, signed by key {bundle.key_id}, "
+        f"valid until {bundle.expires_at.isoformat()}"
+    )
     return 0
 
 

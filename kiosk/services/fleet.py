@@ -25,7 +25,6 @@ class FleetAgent:
         api: FleetApi,
         remote: RemoteConfigService | None,
         *,
-        group: str | None,
         poll_interval_s: float,
         heartbeat_interval_s: Callable[[], float],
         status: Callable[[], dict[str, Any]],
@@ -33,7 +32,6 @@ class FleetAgent:
     ) -> None:
         self._api = api
         self._remote = remote
-        self._group = group
         self._poll_interval_s = poll_interval_s
         self._heartbeat_interval_s = heartbeat_interval_s
         self._status = status
@@ -57,14 +55,13 @@ class FleetAgent:
     def poll_config(self) -> Outcome | None:
         if self._remote is None:
             return None
-        etag, bundle = self._api.fetch_config(self._group, self._etag)
+        etag, bundle = self._api.fetch_config(self._etag)
         # Remember what was offered even if it is refused: the same bad bundle is not re-reported.
         self._etag = etag
         return None if bundle is None else self._remote.offer(bundle)
 
     def send_heartbeat(self) -> None:
         beat = self._status()
-        beat["group"] = self._group or ""
         beat["last_error"] = self.last_error
         self._api.heartbeat(beat)
 

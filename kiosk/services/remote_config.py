@@ -1,8 +1,9 @@
 """Receiving, applying and (when the kiosk is unwell afterwards) rolling back remote configuration.
 
 The rules, in the order they bite:
-- a bundle is verified (signature by a pinned operator key, version newer than any ever accepted,
-  target, schema) before anything is written; a refusal is reported with its reason;
+- a bundle is verified (signature by a pinned operator key, not expired, version newer than any ever
+  accepted but not absurdly so, target, schema) before anything is written; a refusal is reported with
+  its reason;
 - during a citizen's session nothing changes: the bundle waits and is applied when the session ends;
 - the bundle is written atomically and applied; the kiosk is then "on probation" until a health check
   passes (the apply itself worked, the central still answers, the devices are no worse than before);
@@ -21,7 +22,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from kiosk.remote_config.bundle import BundleRefused, VerifiedBundle, parse_bundle, verify_bundle
+from kiosk.remote_config.bundle import (
+    MAX_VERSION,
+    BundleRefused,
+    VerifiedBundle,
+    parse_bundle,
+    verify_bundle,
+)
 from kiosk.remote_config.schema import RemoteConfig
 from kiosk.remote_config.store import ConfigState, ConfigStore
 from kiosk.services.health import HealthVerdict
@@ -195,4 +202,5 @@ def _claimed_version(data: bytes | str | dict[str, Any]) -> int:
         version = parse_bundle(data).get("version", 0)
     except BundleRefused:
         return 0
-    return version if isinstance(version, int) and not isinstance(version, bool) and version >= 0 else 0
+    valid = isinstance(version, int) and not isinstance(version, bool) and 0 <= version <= MAX_VERSION
+    return version if valid else 0

@@ -2,16 +2,19 @@
 afterwards (a failed health check, a failing apply, a crash loop), kept across restarts."""
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from kiosk.remote_config.bundle import sign_bundle
 from kiosk.remote_config.schema import RemoteConfig
 from kiosk.remote_config.store import ConfigStore
 from kiosk.services.health import HealthVerdict
 from kiosk.services.remote_config import Outcome, RemoteConfigService
+from tests.remote_config.conftest import example_config
 
 
 class Kiosk:
@@ -135,3 +138,69 @@ def test_damaged_state_file_does_not_brick_the_kiosk(tmp_path: Path, trusted, ma
     service = kiosk.service(tmp_path, trusted)
     assert service.start() is None
     assert service.offer(make_bundle(1)).outcome == "healthy"
+
+
+def test_an_expired_bundle_is_refused_and_the_last_good_stays(
+    tmp_path: Path, trusted, make_bundle, operator
+) -> None:
+    kiosk = Kiosk()
+    service = kiosk.service(tmp_path, trusted)
+    service.start()
+    service.offer(make_bundle(1, session={"idle_timeout_s": 90, "countdown_s": 15}))
+    signed_long_ago = sign_bundle(
+        {**example_config(), "large_text_default": True},
+        version=2,
+        target="all",
+        key=operator[2],
+        issued_at=datetime.now(UTC) - timedelta(days=31),
+    )
+    outcome = service.offer(signed_long_ago)
+    assert (outcome.version, outcome.outcome) == (2, "refused") and outcome.reason.startswith("expired: ")
+    assert service.config.session.idle_timeout_s == 90 and not service.config.large_text_default
+    assert ConfigStore(tmp_path).current()["version"] == 1
+
+
+@pytest.mark.parametrize("lost", ["state.json", "version_floor.json"])
+@pytest.mark.parametrize("how", ["deleted", "damaged"])
+def test_losing_one_record_does_not_lower_the_floor(
+    tmp_path: Path, trusted, make_bundle, lost: str, how: str
+) -> None:
+    kiosk = Kiosk()
+    service = kiosk.service(tmp_path, trusted)
+    service.start()
+    assert service.offer(make_bundle(1)).outcome == "healthy"
+    kiosk.healthy = False
+    assert service.offer(make_bundle(2)).outcome == "rolled_back"  # the floor is 2; the stored bundles say 1
+    if how == "deleted":
+        (tmp_path / lost).unlink()
+    else:
+        (tmp_path / lost).write_text('{"applied_version": "zero"')
+    kiosk.healthy = True
+    restarted = kiosk.service(tmp_path, trusted)
+    restarted.start()
+    for replay in (make_bundle(1), make_bundle(2)):
+        outcome = restarted.offer(replay)
+        assert (outcome.outcome, outcome.reason.split(":")[0]) == ("refused", "replayed_version")
+    assert restarted.offer(make_bundle(3)).outcome == "healthy"
+
+
+def test_the_stored_bundles_keep_the_floor_when_both_records_are_lost(
+    tmp_path: Path, trusted, make_bundle
+) -> None:
+    kiosk = Kiosk()
+    service = kiosk.service(tmp_path, trusted)
+    service.start()
+    assert service.offer(make_bundle(4)).outcome == "healthy"
+    for name in ("state.json", "version_floor.json"):
+        (tmp_path / name).unlink()
+    restarted = kiosk.service(tmp_path, trusted)
+    restarted.start()
+    assert restarted.offer(make_bundle(3)).outcome == "refused"
+
+
+def test_a_hostile_nesting_is_refused_not_a_crash(tmp_path: Path, trusted) -> None:
+    kiosk = Kiosk()
+    service = kiosk.service(tmp_path, trusted)
+    service.start()
+    outcome = service.offer(b"[" * 100_000 + b"]" * 100_000)
+    assert (outcome.version, outcome.outcome) == (0, "refused") and outcome.reason.startswith("malformed")

@@ -81,6 +81,30 @@ def test_layer_rule(rule: str) -> None:
     assert _violations(rule) == []
 
 
+CENTRE = KIOSK.parent / "central_server"
+# The kiosk's own bundle checker, so the centre refuses at publish exactly what the kiosks would refuse
+# (docs/architecture.md); nothing else of the kiosk.
+CENTRE_MAY_IMPORT = {"kiosk.remote_config.bundle", "kiosk.remote_config.schema"}
+
+
+def test_the_centre_imports_only_the_kiosks_pure_bundle_checker() -> None:
+    found = [
+        f"{path.relative_to(CENTRE.parent).as_posix()} imports {name}"
+        for path in sorted(CENTRE.rglob("*.py"))
+        for name in _imports(path)
+        if name.split(".")[0] == "kiosk" and name not in CENTRE_MAY_IMPORT
+    ]
+    assert found == []
+    assert any("kiosk.remote_config.bundle" in _imports(path) for path in CENTRE.rglob("*.py"))
+    # ... and those modules stay pure: no Kivy, devices, HTTP or other kiosk module under them.
+    for module in sorted(CENTRE_MAY_IMPORT):
+        path = KIOSK.parent / (module.replace(".", "/") + ".py")
+        for name in _imports(path):
+            top = name.split(".")[0]
+            assert top not in ("kivy", "requests", "sqlalchemy", "serial", "smartcard", "escpos"), name
+            assert top != "kiosk" or name in CENTRE_MAY_IMPORT, f"{module} imports {name}"
+
+
 def test_the_check_sees_imports(tmp_path: Path) -> None:
     # Guard against a scanner that silently finds nothing (e.g. a wrong root): the UI must show up.
     names = dict(_modules())
