@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,6 +72,47 @@ def check_data_dir(settings: Settings) -> Check:
     return Check("data dir", OK, str(directory))
 
 
+def check_outbox(settings: Settings) -> list[Check]:
+    """The outbox's key file (there or makeable, private, off the data dir) and its database, as the
+    kiosk will open them; the key file is only read."""
+    from kiosk.offline_queue.database import NoOutbox
+    from kiosk.offline_queue.errors import OutboxUnavailable
+    from kiosk.offline_queue.staff import OutboxAdmin
+
+    data_dir, key_file = settings.kiosk.data_dir, settings.outbox.key_file
+    key = _check_outbox_key(key_file, data_dir)
+    try:
+        admin = OutboxAdmin(data_dir, key_file)
+    except NoOutbox:
+        return [key, Check("outbox", OK, "made at the kiosk's first start")]
+    except OutboxUnavailable as problem:
+        if problem.path == key_file:
+            return [Check("outbox key", FAIL, problem.reason)]
+        return [key, Check("outbox", FAIL, problem.reason)]
+    backlog = admin.status().backlog
+    admin.close()
+    return [key, Check("outbox", OK, f"{backlog} transactions not yet delivered")]
+
+
+def _check_outbox_key(key_file: Path, data_dir: Path) -> Check:
+    name = "outbox key"
+    if key_file.exists():
+        mode = stat.S_IMODE(key_file.stat().st_mode)
+        if mode & 0o077:
+            return Check(
+                name, FAIL, f"{key_file} is open to other users (mode {mode:o}); run `chmod 600 {key_file}`"
+            )
+        if key_file.resolve().is_relative_to(data_dir.resolve()):
+            return Check(
+                name, WARN, f"{key_file} is inside kiosk.data_dir; move it out and set outbox.key_file"
+            )
+        return Check(name, OK, f"{key_file} (mode {mode:o})")
+    directory = next(parent for parent in key_file.parents if parent.exists())
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return Check(name, FAIL, f"{key_file} cannot be made: {directory} is not writable by this user")
+    return Check(name, OK, f"{key_file} is made at the kiosk's first start")
+
+
 def check_device(kind: str, url: str) -> Check:
     name = f"device {kind}"
     try:
@@ -129,6 +171,7 @@ def check_central(settings: Settings, now: Callable[[], datetime] = lambda: date
 
 def run_checks(settings: Settings) -> list[Check]:
     checks = [check_display(), check_font(settings), check_data_dir(settings)]
+    checks.extend(check_outbox(settings))
     checks.append(check_device("idcard", settings.devices.idcard))
     checks.extend(check_central(settings))
     return checks

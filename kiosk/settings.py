@@ -128,6 +128,12 @@ class RemoteSection(_Section):
         return value
 
 
+class OutboxSection(_Section):
+    # Off the data disk: a copy of the data dir (a backup, a disk sent for repair) must not carry the key
+    # that opens the transactions in it. Its directory must be the kiosk user's, mode 0700 (docs/outbox.md).
+    key_file: Path = Path("/etc/hpf-kiosk/keys/outbox.key")
+
+
 class Settings(_Section):
     kiosk: KioskSection
     central: CentralSection
@@ -135,6 +141,7 @@ class Settings(_Section):
     display: DisplaySection = DisplaySection()
     session: SessionSection = SessionSection()
     remote: RemoteSection = RemoteSection()
+    outbox: OutboxSection = OutboxSection()
     source: Path | None = Field(default=None, exclude=True)
 
     def with_overrides(self, **sections: dict[str, object]) -> Settings:
@@ -180,7 +187,19 @@ def load_settings(path: Path | str) -> Settings:
         )
         raise SettingsError(f"{path}: {_describe(errors[0])}{more}") from None
     base = path.resolve().parent
-    return settings.model_copy(update={"source": path, "kiosk": _resolve_data_dir(settings.kiosk, base)})
+    return settings.model_copy(
+        update={
+            "source": path,
+            "kiosk": _resolve_data_dir(settings.kiosk, base),
+            "outbox": _resolve_key_file(settings.outbox, base),
+        }
+    )
+
+
+def _resolve_key_file(section: OutboxSection, base: Path) -> OutboxSection:
+    if section.key_file.is_absolute():
+        return section
+    return section.model_copy(update={"key_file": (base / section.key_file).resolve()})
 
 
 def _resolve_data_dir(section: KioskSection, base: Path) -> KioskSection:

@@ -1,9 +1,14 @@
 """`kiosk queue ...`: staff commands on the outbox. They never decrypt: no payload, name, ID or card
-number is ever shown, only ids, keys, kinds, states, counts and the centre's reasons (which name fields)."""
+number is ever shown, only ids, keys, kinds, states, counts and the centre's reasons (which name fields).
+
+Exit status: 0 done; 1 the outbox, a row or a reset is not there to act on (or the kiosk holds the outbox);
+2 the outbox will not open as it is (the one-line reason says which file and what to do), or bad usage.
+"""
 
 from __future__ import annotations
 
 import argparse
+import stat
 import sys
 import time
 from datetime import UTC, datetime
@@ -11,10 +16,11 @@ from pathlib import Path
 
 from kiosk.offline_queue.bounds import BoundsPolicy
 from kiosk.offline_queue.database import NoOutbox
-from kiosk.offline_queue.staff import OutboxAdmin
+from kiosk.offline_queue.errors import OutboxBusy, OutboxUnavailable
+from kiosk.offline_queue.staff import NothingToReset, OutboxAdmin, reset
 from kiosk.offline_queue.states import InvalidTransition, State
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_UNAVAILABLE = 0, 1, 2
 DEFAULT_SETTINGS = Path("/etc/hpf-kiosk/kiosk.toml")
 
 
@@ -30,7 +36,14 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
             "--config",
             type=Path,
             default=DEFAULT_SETTINGS,
-            help=f"the kiosk's settings, whose kiosk.data_dir holds the outbox (default: {DEFAULT_SETTINGS})",
+            help="the kiosk's settings, whose kiosk.data_dir holds the outbox and outbox.key_file its key "
+            f"(default: {DEFAULT_SETTINGS})",
+        )
+        parser.add_argument(
+            "--key-file",
+            type=Path,
+            help="the outbox's key file (default: outbox.key_file of the settings; with --data-dir the key "
+            "file is not checked unless given)",
         )
         return parser
 
@@ -45,25 +58,47 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     which.add_argument("--dead", action="store_true", help="every dead row")
     retry.set_defaults(func=cmd_retry)
     command("purge", "delete delivered rows older than the retention period").set_defaults(func=cmd_purge)
+    resetting = command(
+        "reset", "set an outbox that will not open aside and start afresh (the kiosk must be stopped)"
+    )
+    resetting.add_argument(
+        "--keep-evidence",
+        action="store_true",
+        required=True,
+        help="rename the database and key files with the time (required: nothing is ever deleted)",
+    )
+    resetting.set_defaults(func=cmd_reset)
 
 
-def _admin(args: argparse.Namespace) -> OutboxAdmin | None:
+def _where(args: argparse.Namespace) -> tuple[Path, Path | None] | None:
+    """The data dir and the key file, from the options or the settings (None: told the user why not)."""
     # The settings module is imported only when needed: it is light, but `--data-dir` must work even
     # where the settings file is broken (that is when staff most need to look at the outbox).
-    data_dir = args.data_dir
-    if data_dir is None:
-        from kiosk.settings import SettingsError, load_settings
+    if args.data_dir is not None:
+        return args.data_dir, args.key_file
+    from kiosk.settings import SettingsError, load_settings
 
-        try:
-            data_dir = load_settings(args.config).kiosk.data_dir
-        except SettingsError as exc:
-            print(f"kiosk queue: {exc} (or pass --data-dir)", file=sys.stderr)
-            return None
     try:
-        return OutboxAdmin(data_dir)
+        settings = load_settings(args.config)
+    except SettingsError as exc:
+        print(f"kiosk queue: {exc} (or pass --data-dir)", file=sys.stderr)
+        return None
+    return settings.kiosk.data_dir, args.key_file or settings.outbox.key_file
+
+
+def _admin(args: argparse.Namespace) -> OutboxAdmin | int:
+    """The outbox, or the exit status after saying in one line why it cannot be had."""
+    where = _where(args)
+    if where is None:
+        return EXIT_FAILED
+    try:
+        return OutboxAdmin(*where)
     except NoOutbox as exc:
         print(f"kiosk queue: {exc}", file=sys.stderr)
-        return None
+        return EXIT_FAILED
+    except OutboxUnavailable as exc:
+        print(f"kiosk queue: {exc.reason}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
 
 
 def _when(ms: int | None) -> str:
@@ -76,29 +111,38 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _key_file_line(key_file: Path | None) -> str:
+    if key_file is None:
+        return "not checked (pass --key-file or --config)"
+    if not key_file.exists():
+        return f"{key_file} (made at the kiosk's next start)"
+    return f"{key_file} (mode {stat.S_IMODE(key_file.stat().st_mode):o})"
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     admin = _admin(args)
-    if admin is None:
-        return EXIT_FAILED
+    if isinstance(admin, int):
+        return admin
     status = admin.status()
     admin.close()
     bounds = BoundsPolicy()
-    backlog = sum(status.counts[s] for s in (State.PENDING, State.IN_FLIGHT, State.DEAD))
     print("state       rows")
     for state, count in status.counts.items():
         print(f"{state.value:<11} {count}")
-    print(f"backlog     {backlog} rows of {bounds.max_rows} ({backlog / bounds.max_rows:.0%})")
+    print(f"backlog     {status.backlog} rows of {bounds.max_rows} ({status.backlog / bounds.max_rows:.0%})")
     print(f"            {status.undelivered_bytes} bytes of {bounds.max_bytes}")
     print(f"oldest waiting   {_when(status.oldest_waiting_ms)}")
     print(f"next attempt     {_when(status.next_attempt_ms)}")
     print(f"key ids in use   {', '.join(status.key_ids) or '-'}")
+    where = _where(args)
+    print(f"key file         {_key_file_line(where[1] if where else None)}")
     return EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     admin = _admin(args)
-    if admin is None:
-        return EXIT_FAILED
+    if isinstance(admin, int):
+        return admin
     rows = admin.rows(State(args.state) if args.state else None, limit=args.limit)
     admin.close()
     print(f"{'id':<20} {'state':<10} {'kind':<22} {'created':<23} {'tries':>5}  last error")
@@ -114,8 +158,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_retry(args: argparse.Namespace) -> int:
     admin = _admin(args)
-    if admin is None:
-        return EXIT_FAILED
+    if isinstance(admin, int):
+        return admin
     try:
         if args.dead:
             print(f"{admin.retry_dead(_now_ms())} dead rows will be sent again")
@@ -135,10 +179,34 @@ def cmd_retry(args: argparse.Namespace) -> int:
 
 def cmd_purge(args: argparse.Namespace) -> int:
     admin = _admin(args)
-    if admin is None:
-        return EXIT_FAILED
+    if isinstance(admin, int):
+        return admin
     retention_ms = int(BoundsPolicy().retention_s * 1000)
     count = admin.purge(_now_ms() - retention_ms)
     admin.close()
     print(f"{count} delivered rows older than {BoundsPolicy().retention_s / 86400:g} days deleted")
+    return EXIT_OK
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    where = _where(args)
+    if where is None:
+        return EXIT_FAILED
+    data_dir, key_file = where
+    if key_file is None:
+        print("kiosk queue: reset moves the key file too; pass --key-file or --config", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    try:
+        problem, moves = reset(data_dir, key_file, datetime.now(UTC))
+    except (NothingToReset, OutboxBusy) as exc:
+        message = f"{exc}; stop the kiosk first" if isinstance(exc, OutboxBusy) else str(exc)
+        print(f"kiosk queue: {message}", file=sys.stderr)
+        return EXIT_FAILED
+    except FileExistsError as exc:
+        print(f"kiosk queue: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"the outbox would not open: {problem.reason}")
+    for old, new in moves:
+        print(f"kept {old} as {new}")
+    print("the kiosk starts with a new, empty outbox and a new key; keep these files (docs/outbox.md)")
     return EXIT_OK

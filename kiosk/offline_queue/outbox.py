@@ -4,7 +4,7 @@ from here to the centre. One kiosk process owns a data dir at a time (a lock fil
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import hmac
 import json
 import logging
 import os
@@ -16,50 +16,58 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
+from sqlalchemy.exc import DBAPIError
 
-from kiosk.offline_queue.bounds import BoundsPolicy, Usage, level, refusal
-from kiosk.offline_queue.database import open_database
+from kiosk.offline_queue import database
+from kiosk.offline_queue.bounds import BoundsPolicy, Level, Usage, level, refusal
+from kiosk.offline_queue.database import DB_FILE_NAME
+from kiosk.offline_queue.errors import IdempotencyConflict, OutboxBusy, OutboxFull, OutboxUnavailable
 from kiosk.offline_queue.events import BacklogChanged, Publisher
+from kiosk.offline_queue.files import open_files, take_lock
 from kiosk.offline_queue.ids import TimeOrderedIds
-from kiosk.offline_queue.keyring import KeyFileError, KeyRing
+from kiosk.offline_queue.keyring import KEY_FILE_NAME, KeyFileError, KeyRing
 from kiosk.offline_queue.kinds import KINDS, MONEY_KINDS
 from kiosk.offline_queue.staff import purge_delivered
 from kiosk.offline_queue.states import Event, State, next_state
 from kiosk.offline_queue.tables import outbox
 
+__all__ = [
+    "Answer",
+    "EnqueueReceipt",
+    "IdempotencyConflict",
+    "Outbox",
+    "OutboxBusy",
+    "OutboxFull",
+    "OutboxUnavailable",
+    "OutgoingItem",
+]
+
 log = logging.getLogger(__name__)
 
-LOCK_FILE_NAME = "outbox.lock"
 MAX_PAYLOAD_BYTES = 64 * 1024
 _KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 _ERROR_CHARS = 200
 _RESEAL_BATCH = 500
 _UNREADABLE = "cannot decrypt: key missing or row damaged"
+_CONFLICT = "the centre holds this key with another payload"
+# The hot path's one statement, written out and handed to the driver as is: SQLAlchemy's per-execute work
+# (~25 µs) would be a tenth of a durable commit. test_outbox checks every column lands where it belongs.
+_INSERT = (
+    "INSERT INTO outbox (id, idempotency_key, kind, created_at, attempts, blamed_failures, next_attempt_at,"
+    f" state, key_id, payload, size, payload_digest) VALUES (?, ?, ?, ?, 0, 0, ?, '{State.PENDING.value}',"
+    " ?, ?, ?, ?)"
+)
+_DISK = "disk"
+# Sorted keys, no spaces: the same transaction always gives the same bytes, so the same digest. Built once:
+# json.dumps with options builds an encoder on every call.
+_CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-class OutboxFull(Exception):
-    """The outbox refuses a new transaction (bounds.py's policy). Nothing was stored.
-
-    `message_key` names the citizen-facing text ("the service cannot take this transaction now, please try
-    again later or go to the counter"); `str()` is for staff and logs and holds no personal data."""
-
-    message_key = "outbox_full"
-
-    def __init__(self, kind: str, bound: str) -> None:
-        super().__init__(f"outbox full ({bound} bound): refused a new {kind}")
-        self.kind = kind
-        self.bound = bound
-
-
-class OutboxBusy(Exception):
-    """Another process has this outbox open."""
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EnqueueReceipt:
     """Proof that the transaction is on disk; print the citizen's receipt only once you hold one."""
 
@@ -91,9 +99,18 @@ class OutgoingItem:
         }
 
 
+class _Stored(NamedTuple):
+    """What a stored key holds, to compare a repeated enqueue against."""
+
+    kind: str
+    payload_digest: bytes | None
+    key_id: str
+    payload: bytes
+
+
 @dataclass(frozen=True)
 class Answer:
-    """The centre's answer for one item: accepted, duplicate or rejected (with its reason)."""
+    """The centre's answer for one item: accepted, duplicate, rejected or conflict (with its reason)."""
 
     status: str
     reason: str | None = None
@@ -120,12 +137,12 @@ class Outbox:
         self._lock = threading.Lock()
         self._work = threading.Event()
         self.events = Publisher()
-        # Core writes the INSERT once; each enqueue hands it straight to the driver, because SQLAlchemy's
-        # per-execute bookkeeping (~25 µs) is a tenth of a durable commit and the enqueue is the hot path.
-        compiled = insert(outbox).compile(dialect=engine.dialect, column_keys=[c.key for c in outbox.c])
-        self._insert_sql = str(compiled)
-        self._insert_order = compiled.positiontup or []
         self._driver = connection.connection.driver_connection
+        self._cursor = self._driver.cursor()  # type: ignore[union-attr]
+        # Below all three, any kind is taken (money's bounds are the tighter ones); refusal() decides above.
+        self._room_rows = bounds.max_rows
+        self._room_bytes = bounds.max_bytes
+        self._room_age_ms = bounds.max_age_s * 1000
         last = connection.execute(select(func.max(outbox.c.id))).scalar() or 0
         self._ids = TimeOrderedIds(last, clock)
         rows, size = connection.execute(
@@ -137,41 +154,55 @@ class Outbox:
         self._rows, self._bytes = rows, size
         self._oldest_ms = self._oldest_waiting_ms()
         self._level = level(bounds, self._usage(self._now_ms()))[0]
+        # Rows claimed and not yet settled (in flight), by id: on disk they stay pending.
+        self._sending: set[int] = set()
+        # A failure a full disk kept from being recorded still holds claims back for its retry delay.
+        self._hold_until_ms = 0
+        # A checkpoint a reader or a full disk put off, tried again at the next claim.
+        self._checkpoint_due = False
 
     @classmethod
     def open(
         cls,
         data_dir: Path,
         *,
+        key_file: Path | None = None,
         bounds: BoundsPolicy | None = None,
         clock: Callable[[], float] = time.time,
     ) -> Outbox:
-        """Open (creating if need be) the outbox in `data_dir`, with its key file. Rows a crash left in
-        flight go back to pending: the centre's idempotency makes sending them again safe."""
+        """Open the outbox in `data_dir` with its key file, making both on a kiosk's first start.
+
+        `key_file` defaults to `outbox.key` in `data_dir`, for tools and tests; the kiosk passes its setting
+        `outbox.key_file`, which keeps the key off the data disk. Raises OutboxUnavailable (files left as
+        they are) when opening would lose or expose a transaction, and OutboxBusy when another process has
+        the outbox. Rows a crash cut off while being sent are still pending and go again: the centre's
+        idempotency makes that safe."""
         data_dir = Path(data_dir)
+        key_file = data_dir / KEY_FILE_NAME if key_file is None else Path(key_file)
         data_dir.mkdir(parents=True, exist_ok=True)
-        lock_file = open(data_dir / LOCK_FILE_NAME, "ab")  # noqa: SIM115 (held for the outbox's life)
+        lock_file = take_lock(data_dir)
         try:
-            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock_file.close()
-            raise OutboxBusy(f"another process has the outbox in {data_dir} open") from None
-        try:
-            keys = KeyRing.load_or_create(data_dir)
-            engine, connection = open_database(data_dir, create=True)
-            connection.execute(
-                update(outbox)
-                .where(outbox.c.state == State.IN_FLIGHT.value)
-                .values(state=next_state(State.IN_FLIGHT, Event.RECOVER).value)
-            )
-            connection.commit()
-            return cls(engine, connection, keys, lock_file, bounds or BoundsPolicy(), clock)
+            engine, connection, keys = open_files(data_dir, key_file, create=True)
+            assert keys is not None  # open_files makes or loads them when asked to create
+            try:
+                with database.refusing_damage(data_dir / DB_FILE_NAME):
+                    _recover_in_flight(connection)
+                    box = cls(engine, connection, keys, lock_file, bounds or BoundsPolicy(), clock)
+                    with box._lock:
+                        # A crash between a delivery and its checkpoint left old pages in the WAL.
+                        box._checkpoint()
+                    return box
+            except BaseException:
+                connection.close()
+                engine.dispose()
+                raise
         except BaseException:
             lock_file.close()
             raise
 
     def close(self) -> None:
         with self._lock:
+            self._cursor.close()
             self._conn.close()
             self._engine.dispose()
             self._lock_file.close()
@@ -183,63 +214,95 @@ class Outbox:
     ) -> EnqueueReceipt:
         """Store one transaction durably (one commit, one fsync) and return its receipt.
 
-        Raises OutboxFull when the bounds policy refuses it, ValueError for an unknown kind, a malformed key
-        or an oversized payload. Enqueueing a key again returns the first receipt and stores nothing."""
+        Enqueueing a key again with the same kind and payload returns the first receipt and stores nothing;
+        with another kind or payload it raises IdempotencyConflict. Raises OutboxFull when the bounds policy
+        refuses it or the disk is full (bound "disk"), ValueError for an unknown kind, a malformed key or
+        an oversized payload."""
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
-        key = idempotency_key or os.urandom(16).hex()
-        if not _KEY_PATTERN.match(key):
+        if idempotency_key is None:
+            key = os.urandom(16).hex()
+        elif _KEY_PATTERN.match(idempotency_key):
+            key = idempotency_key
+        else:
             raise ValueError("idempotency key must be 8-64 characters of A-Z a-z 0-9 . _ : -")
-        plaintext = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        plaintext = _CANONICAL_JSON.encode(payload).encode()
         if len(plaintext) > MAX_PAYLOAD_BYTES:
             raise ValueError(f"payload is {len(plaintext)} bytes; at most {MAX_PAYLOAD_BYTES}")
+        digest = self._keys.digest(kind, plaintext)
         key_id, blob = self._keys.seal(plaintext, _associated(key, kind))
+        size = len(blob)
         with self._lock:
             now_ms = self._now_ms()
-            usage = self._usage(now_ms)
-            bound = refusal(self.bounds, usage, len(blob), money=kind in MONEY_KINDS)
-            if bound is not None:
-                raise OutboxFull(kind, bound)
+            oldest = self._oldest_ms
+            if not (
+                self._rows < self._room_rows
+                and self._bytes + size <= self._room_bytes
+                and (oldest is None or now_ms - oldest < self._room_age_ms)
+            ):
+                bound = refusal(self.bounds, self._usage(now_ms), size, money=kind in MONEY_KINDS)
+                if bound is not None:
+                    stored = self._stored_receipt(key, kind, plaintext, digest)
+                    if stored is None:
+                        raise OutboxFull(kind, bound)
+                    return stored
             row_id = self._ids.next()
-            values = {
-                "id": row_id,
-                "idempotency_key": key,
-                "kind": kind,
-                "created_at": now_ms,
-                "attempts": 0,
-                "blamed_failures": 0,
-                "next_attempt_at": now_ms,
-                "state": State.PENDING.value,
-                "last_error": None,
-                "delivered_at": None,
-                "key_id": key_id,
-                "payload": blob,
-                "size": len(blob),
-            }
             try:
                 # Autocommit: this one statement is the whole transaction, durable when it returns.
-                self._driver.execute(self._insert_sql, [values[name] for name in self._insert_order])
+                self._cursor.execute(_INSERT, (row_id, key, kind, now_ms, now_ms, key_id, blob, size, digest))
             except sqlite3.IntegrityError:
-                return self._existing_receipt(key, kind)
+                stored = self._stored_receipt(key, kind, plaintext, digest)
+                if stored is None:
+                    raise
+                return stored
+            except sqlite3.OperationalError as exc:
+                if not database.is_disk_full(exc):
+                    raise
+                stored = self._stored_receipt(key, kind, plaintext, digest)
+                if stored is None:
+                    log.warning("outbox: the disk is full; refused a new %s", kind)
+                    raise OutboxFull(kind, _DISK) from None
+                return stored
             self._rows += 1
-            self._bytes += len(blob)
-            if self._oldest_ms is None:
+            self._bytes += size
+            if oldest is None:
                 self._oldest_ms = now_ms
-            changed = self._level_change(usage._replace(rows=self._rows, bytes=self._bytes))
+            changed = self._level_change(self._usage(now_ms)) if self._level_may_change(now_ms) else None
         if not self._work.is_set():
             self._work.set()
         if changed is not None:
             self.events.publish(changed)
         return EnqueueReceipt(row_id, key, kind, datetime.fromtimestamp(now_ms / 1000, UTC))
 
-    def _existing_receipt(self, key: str, kind: str) -> EnqueueReceipt:
+    def _stored_receipt(self, key: str, kind: str, plaintext: bytes, digest: bytes) -> EnqueueReceipt | None:
+        """The first receipt of `key` when it holds this very transaction, None when it is not stored;
+        IdempotencyConflict when it holds another."""
+        c = outbox.c
         row = self._conn.execute(
-            select(outbox.c.id, outbox.c.kind, outbox.c.created_at).where(outbox.c.idempotency_key == key)
-        ).one()
+            select(c.id, c.kind, c.created_at, c.payload_digest, c.key_id, c.payload).where(
+                c.idempotency_key == key
+            )
+        ).first()
         self._conn.commit()
-        if row.kind != kind:
-            raise ValueError(f"idempotency key already used for a {row.kind}")
+        if row is None:
+            return None
+        stored = _Stored(row.kind, row.payload_digest, row.key_id, row.payload)
+        if row.kind != kind or not self._same_payload(stored, key, plaintext, digest):
+            raise IdempotencyConflict(key, kind, row.kind)
         return EnqueueReceipt(row.id, key, kind, datetime.fromtimestamp(row.created_at / 1000, UTC))
+
+    def _same_payload(self, row: _Stored, key: str, plaintext: bytes, digest: bytes) -> bool:
+        if row.payload_digest is not None:
+            return hmac.compare_digest(row.payload_digest, digest)
+        # Stored before digests existed: compare the payload itself while the row still holds it. A wiped
+        # one cannot be compared, and refusing beats a receipt for a transaction that is never sent.
+        if not row.payload:
+            return False
+        try:
+            stored = self._keys.open(row.key_id, row.payload, _associated(key, row.kind))
+        except (InvalidTag, KeyFileError):
+            return False
+        return bool(json.loads(stored) == json.loads(plaintext))
 
     # -- the forwarder's side ---------------------------------------------------------------------------
 
@@ -252,29 +315,37 @@ class Outbox:
         self._work.set()
 
     def claim(self, limit: int) -> tuple[list[OutgoingItem], float | None]:
-        """Mark the oldest due pending rows in flight and return them, oldest first.
+        """Take the oldest due pending rows to send, oldest first; they are in flight until settled.
 
         Only a prefix of the oldest pending rows is taken: a row never overtakes an older one that waits
         for its retry, which keeps each citizen's transactions in the order they were made. When nothing is
-        due, the second value is the seconds until the oldest pending row is (None: nothing pending)."""
+        due, the second value is the seconds until the oldest pending row is (None: nothing pending).
+
+        In flight is held here, in memory: on disk the rows stay pending. So a claim writes nothing (a full
+        disk still drains), and a crash sends them again, which the centre's idempotency makes harmless."""
         c = outbox.c
         with self._lock:
+            if self._checkpoint_due:
+                self._checkpoint()
             now_ms = self._now_ms()
+            if now_ms < self._hold_until_ms:
+                return [], (self._hold_until_ms - now_ms) / 1000
             rows = self._conn.execute(
                 select(c.id, c.idempotency_key, c.kind, c.created_at, c.attempts, c.next_attempt_at)
                 .add_columns(c.blamed_failures, c.key_id, c.payload, c.size)
                 .where(c.state == State.PENDING.value)
                 .order_by(c.id)
-                .limit(limit)
+                .limit(limit + len(self._sending))
             ).all()
+            self._conn.commit()
+            waiting = [row for row in rows if row.id not in self._sending]
             due = []
-            for row in rows:
+            for row in waiting[:limit]:
                 if row.next_attempt_at > now_ms:
                     break
                 due.append(row)
             if not due:
-                self._conn.commit()
-                return [], (rows[0].next_attempt_at - now_ms) / 1000 if rows else None
+                return [], (waiting[0].next_attempt_at - now_ms) / 1000 if waiting else None
             items, unreadable = [], []
             for row in due:
                 try:
@@ -297,65 +368,92 @@ class Outbox:
                         payload=json.loads(payload),
                     )
                 )
-            with self._write_transaction():
-                if items:
-                    self._conn.execute(
-                        update(outbox)
-                        .where(c.id.in_([item.id for item in items]))
-                        .values(state=next_state(State.PENDING, Event.CLAIM).value)
-                    )
-                if unreadable:
-                    log.error("outbox: %d rows cannot be decrypted; dead-lettered", len(unreadable))
-                    self._conn.execute(
-                        update(outbox)
-                        .where(c.id.in_(unreadable))
-                        .values(
-                            state=State.DEAD.value, last_error="cannot decrypt: key missing or row damaged"
-                        )
-                    )
+            if unreadable:
+                self._dead_letter_unreadable(unreadable)
+            self._sending.update(item.id for item in items)
         return items, None
+
+    def _dead_letter_unreadable(self, row_ids: list[int]) -> None:
+        log.error("outbox: %d rows cannot be decrypted; dead-lettered", len(row_ids))
+        try:
+            with self._write_transaction():
+                self._conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(row_ids))
+                    .values(state=State.DEAD.value, last_error=_UNREADABLE)
+                )
+        except DBAPIError as exc:
+            if not database.is_disk_full(exc):
+                raise
+            # Their reason needs room the disk does not have: they stay pending, skipped at each claim.
+            log.warning("outbox: the disk is full; the undecryptable rows are dead-lettered later")
 
     def record_answers(self, items: Sequence[OutgoingItem], answers: Sequence[Answer]) -> None:
         """Settle a batch the centre answered item by item: accepted or duplicate rows are delivered (their
-        payload wiped: the centre has it now), rejected rows are dead with the centre's reason."""
+        payload wiped beyond recovery: the centre has it now), rejected and conflicting rows are dead with
+        the centre's reason.
+
+        Delivering only shrinks rows and takes them out of the pending index, so it needs no new page: on a
+        full disk it is what makes room. A dead row grows by its reason; when that does not fit, the row
+        stays pending and is sent again (the centre gives the same answer) once there is room."""
         now_ms = self._now_ms()
         delivered: list[dict[str, Any]] = []
         delivered_bytes = 0
         dead: list[dict[str, Any]] = []
         for item, answer in zip(items, answers, strict=True):
-            after = next_state(State.IN_FLIGHT, Event(answer.status))
+            event = Event(answer.status)
+            after = next_state(State.IN_FLIGHT, event)
             if after is State.DELIVERED:
                 delivered.append({"row_id": item.id, "attempts": item.attempts + 1})
                 delivered_bytes += item.size
+                continue
+            if event is Event.CONFLICT:
+                reason = f"conflict: {answer.reason or _CONFLICT}"
             else:
-                reason = f"rejected: {answer.reason or 'no reason given'}"[:_ERROR_CHARS]
-                dead.append({"row_id": item.id, "attempts": item.attempts + 1, "error": reason})
-        c = outbox.c
-        with self._lock, self._write_transaction():
+                reason = f"rejected: {answer.reason or 'no reason given'}"
+            dead.append({"row_id": item.id, "attempts": item.attempts + 1, "error": reason[:_ERROR_CHARS]})
+        with self._lock:
+            self._sending.difference_update(item.id for item in items)
+            try:
+                with self._write_transaction():
+                    self._mark_delivered(delivered, now_ms)
+                    self._mark_dead(dead)
+            except DBAPIError as exc:
+                if not (dead and database.is_disk_full(exc)):
+                    raise
+                log.warning("outbox: the disk is full; %d dead rows stay pending for now", len(dead))
+                with self._write_transaction():
+                    self._mark_delivered(delivered, now_ms)
             if delivered:
-                self._conn.execute(
-                    update(outbox)
-                    .where(c.id == bindparam("row_id"))
-                    .values(
-                        state=State.DELIVERED.value,
-                        attempts=bindparam("attempts"),
-                        delivered_at=now_ms,
-                        last_error=None,
-                        payload=b"",
-                        size=0,
-                    ),
-                    delivered,
-                )
-            if dead:
-                self._conn.execute(
-                    update(outbox)
-                    .where(c.id == bindparam("row_id"))
-                    .values(
-                        state=State.DEAD.value, attempts=bindparam("attempts"), last_error=bindparam("error")
-                    ),
-                    dead,
-                )
+                self._checkpoint()
         self._after_settling(delivered_rows=len(delivered), delivered_bytes=delivered_bytes)
+
+    def _mark_delivered(self, delivered: list[dict[str, Any]], now_ms: int) -> None:
+        if not delivered:
+            return
+        self._conn.execute(
+            update(outbox)
+            .where(outbox.c.id == bindparam("row_id"))
+            .values(
+                state=State.DELIVERED.value,
+                attempts=bindparam("attempts"),
+                delivered_at=now_ms,
+                last_error=None,
+                payload=b"",
+                size=0,
+            ),
+            delivered,
+        )
+
+    def _mark_dead(self, dead: list[dict[str, Any]]) -> None:
+        if not dead:
+            return
+        self._conn.execute(
+            update(outbox)
+            .where(outbox.c.id == bindparam("row_id"))
+            .values(state=State.DEAD.value, attempts=bindparam("attempts"), last_error=bindparam("error")),
+            dead,
+        )
 
     def record_failure(
         self,
@@ -389,19 +487,30 @@ class Outbox:
                 }
             )
         c = outbox.c
-        with self._lock, self._write_transaction():
-            self._conn.execute(
-                update(outbox)
-                .where(c.id == bindparam("row_id"))
-                .values(
-                    state=bindparam("after"),
-                    attempts=bindparam("attempts"),
-                    blamed_failures=bindparam("blamed"),
-                    last_error=bindparam("error"),
-                    next_attempt_at=now_ms + int(retry_in_s * 1000),
-                ),
-                params,
-            )
+        retry_at_ms = now_ms + int(retry_in_s * 1000)
+        with self._lock:
+            self._sending.difference_update(item.id for item in items)
+            try:
+                with self._write_transaction():
+                    self._conn.execute(
+                        update(outbox)
+                        .where(c.id == bindparam("row_id"))
+                        .values(
+                            state=bindparam("after"),
+                            attempts=bindparam("attempts"),
+                            blamed_failures=bindparam("blamed"),
+                            last_error=bindparam("error"),
+                            next_attempt_at=retry_at_ms,
+                        ),
+                        params,
+                    )
+            except DBAPIError as exc:
+                if not database.is_disk_full(exc):
+                    raise
+                # The rows stay as they were, due at once: every claim waits the retry delay instead, so a
+                # full disk does not turn the backoff into a busy loop.
+                log.warning("outbox: the disk is full; a failed batch of %d is not recorded", len(items))
+                self._hold_until_ms = retry_at_ms
         self._after_settling(delivered_rows=0, delivered_bytes=0)
 
     def _after_settling(self, *, delivered_rows: int, delivered_bytes: int) -> None:
@@ -451,8 +560,17 @@ class Outbox:
                 ).scalars()
             )
             self._conn.commit()
+            # The old ciphertexts must not outlive the old key in the WAL.
+            self._checkpoint()
             self._keys.retire(in_use)
             return new_id
+
+    def _checkpoint(self) -> None:
+        """Leave no old page, and so no delivered payload's ciphertext, in the WAL (database.checkpoint)."""
+        done = database.checkpoint(self._conn)
+        if not done:
+            log.warning("outbox: WAL checkpoint put off (a reader or a full disk); tried again later")
+        self._checkpoint_due = not done
 
     # -- counts -------------------------------------------------------------------------------------------
 
@@ -464,6 +582,19 @@ class Outbox:
         age = 0.0 if self._oldest_ms is None else max(0.0, (now_ms - self._oldest_ms) / 1000)
         return Usage(rows=self._rows, bytes=self._bytes, oldest_age_s=age)
 
+    def _level_may_change(self, now_ms: int) -> bool:
+        # While every bound is below the warning ratio the level stays OK: no Usage to build, no event.
+        if self._level is not Level.OK:
+            return True
+        bounds = self.bounds
+        warn = bounds.warn_ratio
+        age_s = 0.0 if self._oldest_ms is None else (now_ms - self._oldest_ms) / 1000
+        return (
+            self._rows / bounds.max_rows >= warn
+            or self._bytes / bounds.max_bytes >= warn
+            or age_s / bounds.max_age_s >= warn
+        )
+
     def _level_change(self, usage: Usage) -> BacklogChanged | None:
         new_level, bound = level(self.bounds, usage)
         if new_level is self._level:
@@ -473,17 +604,12 @@ class Outbox:
         return BacklogChanged(level=new_level, bound=bound, ratio=ratio)
 
     def _oldest_waiting_ms(self) -> int | None:
-        # One index probe per state: min() over both states at once would scan them.
         c = outbox.c
-        oldest = [
-            self._conn.execute(
-                select(c.created_at).where(c.state == state.value).order_by(c.id).limit(1)
-            ).scalar()
-            for state in (State.PENDING, State.IN_FLIGHT)
-        ]
+        oldest = self._conn.execute(
+            select(c.created_at).where(c.state == State.PENDING.value).order_by(c.id).limit(1)
+        ).scalar()
         self._conn.commit()
-        present = [value for value in oldest if value is not None]
-        return min(present) if present else None
+        return oldest
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -491,16 +617,34 @@ class Outbox:
     @contextlib.contextmanager
     def _write_transaction(self) -> Iterator[None]:
         """Several statements, one commit. BEGIN IMMEDIATE takes the write lock up front, so a staff
-        command writing at the same moment waits instead of failing half-way."""
+        command writing at the same moment waits instead of failing half-way. A COMMIT that fails (a full
+        disk) leaves the transaction open: it is rolled back here, so the next one can begin."""
         self._conn.exec_driver_sql("BEGIN IMMEDIATE")
         try:
             yield
+            self._conn.exec_driver_sql("COMMIT")
         except BaseException:
-            self._conn.exec_driver_sql("ROLLBACK")
+            if self._driver.in_transaction:  # type: ignore[union-attr]
+                self._conn.exec_driver_sql("ROLLBACK")
             self._conn.rollback()
             raise
-        self._conn.exec_driver_sql("COMMIT")
         self._conn.commit()
+
+
+def _recover_in_flight(connection: Connection) -> None:
+    """Rows an outbox from before schema 0002 left marked in flight (by a crash) go back to pending."""
+    try:
+        connection.execute(
+            update(outbox)
+            .where(outbox.c.state == State.IN_FLIGHT.value)
+            .values(state=next_state(State.IN_FLIGHT, Event.RECOVER).value)
+        )
+        connection.commit()
+    except DBAPIError as exc:
+        connection.rollback()
+        if not database.is_disk_full(exc):
+            raise
+        log.warning("outbox: the disk is full; rows left in flight go back to pending at the next start")
 
 
 def _associated(key: str, kind: str) -> bytes:

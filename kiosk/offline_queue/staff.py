@@ -1,17 +1,23 @@
-"""What staff may do to an outbox from outside the kiosk process: look, retry, purge. Never decrypts.
+"""What staff may do to an outbox from outside the kiosk process: look, retry, purge, and set a broken one
+aside. Never decrypts.
 
 Works next to a running kiosk: SQLite serialises the writes, and none of these changes the backlog's size
-(a retry moves a dead row back to pending; a purge deletes only delivered rows).
+(a retry moves a dead row back to pending; a purge deletes only delivered rows). A reset needs the kiosk
+stopped: it takes the outbox's lock.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, Update, delete, func, select, update
 
-from kiosk.offline_queue.database import open_database
+from kiosk.offline_queue import database
+from kiosk.offline_queue.database import NoOutbox
+from kiosk.offline_queue.errors import OutboxUnavailable
+from kiosk.offline_queue.files import open_files, set_aside, take_lock
 from kiosk.offline_queue.states import Event, InvalidTransition, State, next_state
 from kiosk.offline_queue.tables import outbox
 
@@ -36,18 +42,31 @@ class Status:
     next_attempt_ms: int | None
     key_ids: list[str]
 
+    @property
+    def backlog(self) -> int:
+        return sum(self.counts[state] for state in (State.PENDING, State.IN_FLIGHT, State.DEAD))
+
+
+class NothingToReset(Exception):
+    """The outbox opens (or there is none): setting it aside would only stop its rows from being sent."""
+
 
 def purge_delivered(connection: Connection, before_ms: int) -> int:
     result = connection.execute(
         delete(outbox).where(outbox.c.state == State.DELIVERED.value, outbox.c.delivered_at < before_ms)
     )
     connection.commit()
+    if result.rowcount:
+        database.checkpoint(connection)
     return result.rowcount
 
 
 class OutboxAdmin:
-    def __init__(self, data_dir: Path) -> None:
-        self._engine, self._connection = open_database(data_dir, create=False)
+    """Raises NoOutbox when there is no database, OutboxUnavailable when it or the key file (if given)
+    is unusable, like the kiosk would. The key file is only checked, never written."""
+
+    def __init__(self, data_dir: Path, key_file: Path | None = None) -> None:
+        self._engine, self._connection, _ = open_files(data_dir, key_file, create=False)
 
     def close(self) -> None:
         self._connection.close()
@@ -117,6 +136,33 @@ class OutboxAdmin:
 
     def purge(self, before_ms: int) -> int:
         return purge_delivered(self._connection, before_ms)
+
+
+def reset(
+    data_dir: Path, key_file: Path, when: datetime
+) -> tuple[OutboxUnavailable, list[tuple[Path, Path]]]:
+    """Set an outbox that will not open aside (files.set_aside), so the kiosk starts afresh. Returns the
+    problem and the files moved. Raises OutboxBusy while the kiosk runs, and NothingToReset when the outbox
+    opens, or when its problem is fixed in place (a key file's mode or owner)."""
+    if not data_dir.is_dir():
+        raise NothingToReset(f"no outbox database in {data_dir}; nothing to reset")
+    lock = take_lock(data_dir)
+    try:
+        try:
+            admin = OutboxAdmin(data_dir, key_file)
+        except NoOutbox:
+            raise NothingToReset(f"no outbox database in {data_dir}; nothing to reset") from None
+        except OutboxUnavailable as problem:
+            if problem.fixed_in_place:
+                raise NothingToReset(f"{problem.reason}; a reset would not help") from None
+            return problem, set_aside(data_dir, key_file, when)
+        backlog = admin.status().backlog
+        admin.close()
+        raise NothingToReset(
+            f"the outbox in {data_dir} opens and holds {backlog} undelivered rows; nothing to reset"
+        )
+    finally:
+        lock.close()
 
 
 def _retry(now_ms: int) -> Update:

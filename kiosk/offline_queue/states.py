@@ -1,7 +1,7 @@
 """The life of an outbox row, as a pure function the store applies: what each event does to each state.
 
     pending ──claim──> in_flight ──accepted/duplicate──> delivered ──purge (after retention)──> gone
-       ^                  │  │──rejected──────────────> dead
+       ^                  │  │──rejected / conflict───> dead
        │                  │  │──failed, blamed for the max-th time──> dead
        └──failed/recover──┘                              │
        └──────────────────── staff retry ────────────────┘
@@ -28,6 +28,8 @@ class Event(StrEnum):
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
+    # The centre holds this idempotency key with another payload: final, like a rejection.
+    CONFLICT = "conflict"
     FAILED = "failed"
     RECOVER = "recover"
     RETRY = "retry"
@@ -42,6 +44,7 @@ _SIMPLE: dict[tuple[State, Event], State] = {
     (State.IN_FLIGHT, Event.ACCEPTED): State.DELIVERED,
     (State.IN_FLIGHT, Event.DUPLICATE): State.DELIVERED,
     (State.IN_FLIGHT, Event.REJECTED): State.DEAD,
+    (State.IN_FLIGHT, Event.CONFLICT): State.DEAD,
     (State.IN_FLIGHT, Event.RECOVER): State.PENDING,
     (State.DEAD, Event.RETRY): State.PENDING,
     (State.PENDING, Event.RETRY): State.PENDING,

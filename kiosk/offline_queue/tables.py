@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, LargeBinary, MetaData, String, Table
+from sqlalchemy import Column, Index, Integer, LargeBinary, MetaData, String, Table, text
+
+from kiosk.offline_queue.states import State
 
 metadata = MetaData()
 
@@ -25,8 +27,12 @@ outbox = Table(
     # nonce + AES-GCM ciphertext of the JSON payload (keyring.py).
     Column("payload", LargeBinary, nullable=False),
     Column("size", Integer, nullable=False),
+    # HMAC of kind + canonical payload (keyring.py): a repeated key with another payload is refused, even
+    # after delivery wiped the payload. NULL only on rows stored before migration 0002.
+    Column("payload_digest", LargeBinary),
 )
 
-# "Oldest pending rows" is a walk of this index from (pending, smallest id): flat however many delivered
-# or dead rows the table keeps, and however long the pending backlog is.
-Index("ix_outbox_state_id", outbox.c.state, outbox.c.id)
+# The rows still to send, in id order: "oldest pending rows" is a walk of this index, flat however many
+# delivered or dead rows the table keeps. Partial, so delivering a row only takes its entry out: settling
+# never needs a new page, and a full disk still drains.
+Index("ix_outbox_pending", outbox.c.id, sqlite_where=text(f"state = '{State.PENDING.value}'"))

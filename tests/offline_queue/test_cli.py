@@ -93,13 +93,13 @@ def test_the_kiosk_command_finds_the_outbox_through_the_settings_file(data_dir: 
     repo = Path(__file__).resolve().parents[2]
     settings = tmp_path / "kiosk.toml"
     demo = (repo / "config" / "demo.toml").read_text(encoding="utf-8")
-    settings.write_text(
-        demo.replace('data_dir = "../var/demo"', f'data_dir = "{data_dir}"'), encoding="utf-8"
-    )
+    demo = demo.replace('data_dir = "../var/demo"', f'data_dir = "{data_dir}"')
+    key_file = data_dir / "outbox.key"
+    settings.write_text(demo.replace('"../var/demo-keys/outbox.key"', f'"{key_file}"'), encoding="utf-8")
     kiosk = [sys.executable, "-m", "kiosk", "queue", "status"]
     status = subprocess.run([*kiosk, "--config", str(settings)], capture_output=True, text=True, timeout=60)
     assert status.returncode == 0, status.stderr
-    assert "pending     2" in status.stdout
+    assert "pending     2" in status.stdout and f"key file         {key_file} (mode 600)" in status.stdout
     broken = tmp_path / "broken.toml"
     broken.write_text("[kiosk\n", encoding="utf-8")
     refused = subprocess.run([*kiosk, "--config", str(broken)], capture_output=True, text=True, timeout=60)

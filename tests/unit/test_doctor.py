@@ -31,6 +31,7 @@ def _config(tmp_path: Path, base_url: str, idcard: str) -> Path:
     text = text.replace('base_url = "http://127.0.0.1:8765"', f'base_url = "{base_url}"')
     text = text.replace('idcard = "sim://"', f'idcard = "{idcard}"')
     text = text.replace('data_dir = "../var/demo"', f'data_dir = "{tmp_path / "data"}"')
+    text = text.replace('"../var/demo-keys/outbox.key"', f'"{tmp_path / "keys" / "outbox.key"}"')
     path = tmp_path / "kiosk.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -67,6 +68,8 @@ def test_all_green_on_the_demo_parts(
         "central",
         "clock skew",
         "terminal login",
+        "outbox key",
+        "outbox",
     ):
         assert check in statuses, f"{check} missing from:\n{result.stdout}"
         assert " ok " in statuses[check], statuses[check]
@@ -113,3 +116,39 @@ def test_kiosk_run_without_a_display_says_so_in_one_line(tmp_path: Path) -> None
     assert result.stderr.strip().splitlines() == [
         "kiosk: no DISPLAY or WAYLAND_DISPLAY: start the kiosk inside the graphical session"
     ]
+
+
+def test_the_outbox_key_file_row(tmp_path: Path) -> None:
+    from kiosk.doctor import check_outbox
+    from kiosk.offline_queue import Outbox
+    from kiosk.settings import load_settings
+
+    settings = load_settings(_config(tmp_path, "http://127.0.0.1:9", "sim://"))
+    data_dir, key_file = settings.kiosk.data_dir, settings.outbox.key_file
+
+    def rows() -> dict[str, tuple[str, str]]:
+        return {check.name: (check.status, check.detail) for check in check_outbox(settings)}
+
+    assert rows() == {
+        "outbox key": ("ok", f"{key_file} is made at the kiosk's first start"),
+        "outbox": ("ok", "made at the kiosk's first start"),
+    }
+    outbox = Outbox.open(data_dir, key_file=key_file)
+    outbox.enqueue("rating", {"score": 5})
+    outbox.close()
+    assert rows() == {
+        "outbox key": ("ok", f"{key_file} (mode 600)"),
+        "outbox": ("ok", "1 transactions not yet delivered"),
+    }
+    key_file.chmod(0o644)
+    assert rows()["outbox key"] == (
+        "FAIL",
+        f"{key_file} is open to other users (mode 644); run `chmod 600 {key_file}`",
+    )
+    key_file.rename(data_dir / "outbox.key")
+    assert rows()["outbox key"][0] == "FAIL" and f"{key_file} is missing" in rows()["outbox key"][1]
+    inside = settings.with_overrides(outbox={"key_file": data_dir / "outbox.key"})
+    (data_dir / "outbox.key").chmod(0o600)
+    assert (
+        check_outbox(inside)[0].status == "warn" and "inside kiosk.data_dir" in check_outbox(inside)[0].detail
+    )

@@ -69,6 +69,28 @@ def test_missing_section_and_bad_toml(tmp_path: Path) -> None:
         load_settings(tmp_path / "absent.toml")
 
 
+def test_the_outbox_key_file_lives_outside_the_data_dir() -> None:
+    demo = load_settings(DEMO)
+    assert demo.outbox.key_file == (REPO / "var" / "demo-keys" / "outbox.key").resolve()
+    assert not demo.outbox.key_file.is_relative_to(demo.kiosk.data_dir)
+    example = load_settings(EXAMPLE)
+    assert example.outbox.key_file == Path("/etc/hpf-kiosk/keys/outbox.key")
+    assert not example.outbox.key_file.is_relative_to(example.kiosk.data_dir)
+    assert Settings.model_validate(
+        {
+            "kiosk": {"id": "K1", "centre_id": "1"},
+            "central": {"base_url": "https://c.example", "terminal_secret": "12345678"},
+        }
+    ).outbox.key_file == Path("/etc/hpf-kiosk/keys/outbox.key")
+
+
+def test_a_relative_key_file_is_relative_to_the_settings_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, BASE.replace('"../var/demo-keys/outbox.key"', '"keys/outbox.key"'))
+    assert load_settings(path).outbox.key_file == tmp_path / "keys" / "outbox.key"
+    with pytest.raises(SettingsError, match=r"outbox.keyfile: unknown key"):
+        load_settings(_write(tmp_path, BASE.replace("key_file =", "keyfile =")))
+
+
 def test_overrides_are_validated_again() -> None:
     settings = load_settings(DEMO)
     changed = settings.with_overrides(central={"base_url": "http://127.0.0.1:9999/"})
