@@ -78,8 +78,9 @@ def _run_kiosk(
     prepare_kivy(plan)
     from kiosk.app import KioskApp
 
-    KioskApp(runtime, plan).run()
-    return 0
+    app = KioskApp(runtime, plan)
+    app.run()
+    return app.exit_status
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

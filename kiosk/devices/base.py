@@ -19,6 +19,8 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Generic, Self, TypeVar
 
+from kiosk.devices.errors import CommandCancelled, CommandTimeout, DeviceClosedError, DeviceError
+from kiosk.devices.errors import DeviceConfigError as DeviceConfigError  # re-exported: drivers raise it
 from kiosk.devices.statistics import SAVE_INTERVAL, Statistics, StatisticsFile
 
 if TYPE_CHECKING:
@@ -28,26 +30,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 E = TypeVar("E")
-
-
-class DeviceError(Exception):
-    """Base of the errors the device layer raises itself."""
-
-
-class DeviceConfigError(DeviceError, ValueError):
-    """The settings name a driver, URL or parameter that cannot work; fixing them needs a person."""
-
-
-class DeviceClosedError(DeviceError):
-    """A command was submitted to, or still queued on, a device that is closed or closing."""
-
-
-class CommandCancelled(DeviceError):
-    """A running command stopped because someone cancelled it (or the device is closing)."""
-
-
-class CommandTimeout(DeviceError, TimeoutError):
-    """A command did not finish within the timeout given to ``submit``."""
 
 
 class DeviceState(enum.StrEnum):

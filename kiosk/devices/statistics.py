@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from kiosk.devices.errors import DeviceError
+
 log = logging.getLogger(__name__)
 
 FORMAT = 1
@@ -53,7 +55,7 @@ class Statistics:
         return dataclasses.asdict(self)
 
 
-class StatisticsFileError(ValueError):
+class StatisticsFileError(DeviceError, ValueError):
     """The file's content is not a statistics record (damaged, truncated, or not ours)."""
 
 

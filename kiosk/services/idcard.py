@@ -13,8 +13,7 @@ from datetime import date
 
 from kiosk.devices.base import Device
 from kiosk.devices.idcard.card import IdCard
-from kiosk.devices.idcard.reader import CardInserted, ReadFailed
-from kiosk.devices.idcard.reader import CardRemoved as DeviceCardRemoved
+from kiosk.devices.idcard.reader import IdCardInserted, IdCardReadFailed, IdCardRemoved
 from kiosk.i18n import N_
 from kiosk.services.citizen import CardHolder
 
@@ -27,8 +26,8 @@ class CardPlaced:
 
 
 @dataclass(frozen=True)
-class CardRemoved:
-    pass
+class CardTaken:
+    """The citizen took their ID card off the reader."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class CardUnreadable:
     reason: str  # a message id for the citizen ("place the card flat", …)
 
 
-CardEvent = CardPlaced | CardRemoved | CardUnreadable
+CardEvent = CardPlaced | CardTaken | CardUnreadable
 
 
 def holder_from_card(card: IdCard, today: date) -> CardHolder:
@@ -69,11 +68,11 @@ class IdCardService:
         self._reader.close()
 
     def _on_device_event(self, event: object) -> None:
-        if isinstance(event, CardInserted):
+        if isinstance(event, IdCardInserted):
             translated: CardEvent = CardPlaced(holder_from_card(event.card, self._today()))
-        elif isinstance(event, DeviceCardRemoved):
-            translated = CardRemoved()
-        elif isinstance(event, ReadFailed):
+        elif isinstance(event, IdCardRemoved):
+            translated = CardTaken()
+        elif isinstance(event, IdCardReadFailed):
             log.info("ID card read failed: %s", event.reason_key)
             translated = CardUnreadable(
                 N_("Could not read the card. Please place it flat on the reader again.")

@@ -1,8 +1,9 @@
 """Printing for the citizen: the account statement on the receipt printer.
 
-A slip is reported printed only when the printer confirmed it (`PrintOutcome.printed`); a slip that failed
-part-way is reported as failed, never as printed, so the screen never says "take your receipt" over an
-empty tray.
+A slip is reported printed only when the driver says so (`PrintOutcome.printed`: the printer confirmed it
+with GS r, or, on a printer without GS r, was still ready after it); a slip that failed part-way or was
+never confirmed is reported as not printed, so the screen never says "take your receipt" over an empty
+tray. `tests/unit/test_printing_service.py` holds this against every printer fault.
 """
 
 from __future__ import annotations
@@ -62,5 +63,10 @@ class PrintService:
             return PrintReport(False, N_("The printer is not working just now. Please ask at the counter."))
         if outcome.printed:
             return PrintReport(True, N_("Please take your receipt from the slot below."))
-        log.warning("statement not printed: %s (started: %s)", outcome.result.value, outcome.started)
+        log.warning(
+            "statement not printed: %s, %s (started: %s)",
+            outcome.result.value,
+            outcome.reason,
+            outcome.started,
+        )
         return PrintReport(False, N_("The printer is not working just now. Please ask at the counter."))

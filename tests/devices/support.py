@@ -1,11 +1,14 @@
-"""Synthetic cards and an event recorder shared by the device tests. Every value here is obviously fake."""
+"""Synthetic cards, an event recorder and the installed commands, shared by the device tests. Every value
+here is obviously fake."""
 
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Self
 
 from kiosk.devices.base import CommandContext, Device, DeviceState, HealthReport
@@ -156,3 +159,12 @@ class FakeDevice(Device):
         if self.poll_raises:
             raise RuntimeError("driver bug")
         self._set_state(DeviceState.IDLE, "polled")
+
+
+def installed(script: str) -> str:
+    """The console script ``pip install`` put next to this interpreter (``kiosk``, ``kiosk-admin``, ...):
+    tests run the command a person types, so a command that is not wired up fails them."""
+    path = Path(sys.executable).with_name(script)
+    if not path.exists():
+        raise AssertionError(f"{path} is missing: install the project (pip install -e .) into this venv")
+    return str(path)

@@ -21,8 +21,8 @@ from kiosk.devices.idcard.card import (
     id_check_char,
     id_number_valid,
 )
-from kiosk.devices.idcard.codec import CardDataError, InvalidIdNumberError, SamProtocolError
-from kiosk.devices.idcard.reader import CardInserted
+from kiosk.devices.idcard.codec import IdCardDataError, InvalidIdNumberError, SamProtocolError
+from kiosk.devices.idcard.reader import IdCardInserted
 
 from .support import ALL_TYPES, FOREIGN_2017, FOREIGN_2023, HMT_PERMIT, RESIDENT, RESIDENT_LONG_TERM_X
 
@@ -169,7 +169,7 @@ def patched(card: IdCard, offset: int, text: str) -> bytes:
     ],
 )
 def test_bad_fields_raise_protocol_errors_naming_the_field(offset: int, text: str, message: str) -> None:
-    with pytest.raises(CardDataError, match=message) as raised:
+    with pytest.raises(IdCardDataError, match=message) as raised:
         decode_text_block(patched(RESIDENT, offset, text))
     assert isinstance(raised.value, SamProtocolError)
     assert "张测试" not in str(raised.value)
@@ -188,11 +188,11 @@ def test_a_foreign_2017_pr_number_has_no_check_character() -> None:
 
 
 def test_a_block_that_is_not_utf16_or_not_256_bytes() -> None:
-    with pytest.raises(CardDataError, match="256"):
+    with pytest.raises(IdCardDataError, match="256"):
         decode_text_block(bytes(255))
     block = bytearray(encode_text_block(RESIDENT))
     block[0:2] = b"\x00\xd8"  # a high surrogate with no low one after it
-    with pytest.raises(CardDataError, match="name is not valid UCS-2"):
+    with pytest.raises(IdCardDataError, match="name is not valid UCS-2"):
         decode_text_block(bytes(block))
 
 
@@ -283,7 +283,7 @@ def test_encode_then_decode_round_trips(card: IdCard) -> None:
 
 @given(st.binary(min_size=256, max_size=256))
 def test_decoding_any_block_raises_only_card_data_errors(block: bytes) -> None:
-    with contextlib.suppress(CardDataError):
+    with contextlib.suppress(IdCardDataError):
         decode_text_block(block)
 
 
@@ -299,7 +299,7 @@ def test_repr_and_str_never_show_personal_fields(card: IdCard) -> None:
     )
     assert repr(card) == str(card) == f"{card}" == expected
     assert repr([card]) == f"[{expected}]"
-    assert repr(CardInserted(card)) == f"CardInserted(card={expected})"
+    assert repr(IdCardInserted(card)) == f"IdCardInserted(card={expected})"
 
 
 def test_repr_of_a_synthetic_card() -> None:

@@ -17,7 +17,7 @@ from kiosk.devices.idcard.codec import Command, build_frame, command_frame
 from kiosk.devices.idcard.emulator import (
     SAMPLE_CARDS,
     SYNTHETIC_PHOTO,
-    CardFileError,
+    IdCardFileError,
     SamEmulator,
     load_card_file,
 )
@@ -180,19 +180,19 @@ def test_card_file_errors_name_the_file_and_the_key(
 ) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(edit((CARDS / "resident.toml").read_text(encoding="utf-8")), encoding="utf-8")
-    with pytest.raises(CardFileError, match=message) as raised:
+    with pytest.raises(IdCardFileError, match=message) as raised:
         load_card_file(path)
     assert str(raised.value).startswith(f"{path}: ")
 
 
 def test_card_file_kinds(tmp_path: Path) -> None:
-    with pytest.raises(CardFileError, match=r"\.json or \.toml"):
+    with pytest.raises(IdCardFileError, match=r"\.json or \.toml"):
         (tmp_path / "card.yaml").write_text("card_type: resident\n")
         load_card_file(tmp_path / "card.yaml")
     (tmp_path / "list.json").write_text("[1, 2]")
-    with pytest.raises(CardFileError, match="one table of keys"):
+    with pytest.raises(IdCardFileError, match="one table of keys"):
         load_card_file(tmp_path / "list.json")
-    with pytest.raises(CardFileError, match="cannot read the card file"):
+    with pytest.raises(IdCardFileError, match="cannot read the card file"):
         load_card_file(tmp_path / "absent.json")
 
 

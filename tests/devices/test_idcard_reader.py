@@ -16,9 +16,9 @@ from kiosk.devices.idcard.card import encode_text_block
 from kiosk.devices.idcard.codec import CardData, Command
 from kiosk.devices.idcard.emulator import SAMPLE_CARDS, EmulatorTiming, SamEmulator, load_card_file
 from kiosk.devices.idcard.reader import (
-    CardInserted,
-    CardRemoved,
-    ReadFailed,
+    IdCardInserted,
+    IdCardReadFailed,
+    IdCardRemoved,
     SamIdCardReader,
     SimIdCardReader,
 )
@@ -89,17 +89,17 @@ def let_it_poll(emulator: SamEmulator, cycles: int = 10) -> None:
 def test_each_card_type_is_read_once_per_placement(emulator: SamEmulator, rig: Rig, card_file: str) -> None:
     card = load_card_file(CARDS / card_file)
     emulator.place_card(card)
-    assert rig.cards.wait_count(CardInserted, 1)[0].card == card
+    assert rig.cards.wait_count(IdCardInserted, 1)[0].card == card
     let_it_poll(emulator)  # the card rests: find keeps saying 9F, and nothing is read again
-    assert len(rig.cards.of(CardInserted)) == 1
+    assert len(rig.cards.of(IdCardInserted)) == 1
     assert emulator.received(Command.READ) == 1
     assert emulator.received(Command.SELECT) == 1
 
     emulator.remove_card()
-    rig.cards.wait_count(CardRemoved, 1)
+    rig.cards.wait_count(IdCardRemoved, 1)
     emulator.place_card(card)
-    rig.cards.wait_count(CardInserted, 2)
-    assert rig.cards.events == [CardInserted(card), CardRemoved(), CardInserted(card)]
+    rig.cards.wait_count(IdCardInserted, 2)
+    assert rig.cards.events == [IdCardInserted(card), IdCardRemoved(), IdCardInserted(card)]
     assert emulator.received(Command.READ) == 2
     stats = rig.reader.statistics
     assert (stats.reads, stats.failures, stats.communication_errors) == (2, 0, 0)
@@ -110,7 +110,7 @@ def test_fingerprint_read(emulator: SamEmulator, make_rig: Callable[..., Rig]) -
     card = dataclasses.replace(RESIDENT, fingerprint=b"SYNTHETIC FINGER" * 32)
     rig = make_rig(emulator.path, FAST + "&fingerprint=1")
     emulator.place_card(card)
-    assert rig.cards.wait_count(CardInserted, 1)[0].card == card
+    assert rig.cards.wait_count(IdCardInserted, 1)[0].card == card
     assert emulator.received(Command.READ_WITH_FINGERPRINT) == 1 and emulator.received(Command.READ) == 0
 
 
@@ -140,7 +140,7 @@ def test_the_reader_reports_a_faulty_line_and_recovers(
         assert stats.communication_errors >= 3
 
     emulator.set_fault(None)
-    assert rig.cards.wait_count(CardInserted, 1)[0].card == RESIDENT
+    assert rig.cards.wait_count(IdCardInserted, 1)[0].card == RESIDENT
     assert rig.reader.state is DeviceState.IDLE
     assert rig.states.events[-2:] == [
         StatusChange(DeviceState.IDLE, state, rig.states.events[-2].reason),
@@ -154,13 +154,13 @@ def test_a_card_the_field_does_not_see_is_not_reported(emulator: SamEmulator, ri
     let_it_poll(emulator)
     assert rig.cards.events == [] and rig.reader.state is DeviceState.IDLE
     emulator.set_fault(None)
-    rig.cards.wait_count(CardInserted, 1)
+    rig.cards.wait_count(IdCardInserted, 1)
 
 
 def test_garbage_on_the_line_is_survived_without_losing_the_read(emulator: SamEmulator, rig: Rig) -> None:
     emulator.set_fault("garbage")
     emulator.place_card(RESIDENT)
-    assert rig.cards.wait_count(CardInserted, 1)[0].card == RESIDENT
+    assert rig.cards.wait_count(IdCardInserted, 1)[0].card == RESIDENT
     let_it_poll(emulator, 5)
     assert len(rig.cards.events) == 1 and emulator.received(Command.READ) == 1
     assert rig.reader.state is DeviceState.IDLE
@@ -170,13 +170,13 @@ def test_garbage_on_the_line_is_survived_without_losing_the_read(emulator: SamEm
 def test_a_card_lifted_between_select_and_read(emulator: SamEmulator, rig: Rig) -> None:
     emulator.set_fault("removed_between_select_and_read")
     emulator.place_card(RESIDENT)
-    rig.cards.wait_count(CardRemoved, 1)
-    assert rig.cards.events == [ReadFailed("read_failed"), CardRemoved()]
+    rig.cards.wait_count(IdCardRemoved, 1)
+    assert rig.cards.events == [IdCardReadFailed("read_failed"), IdCardRemoved()]
     assert rig.reader.state is DeviceState.IDLE  # the card's trouble, not the reader's
 
     emulator.set_fault(None)
     emulator.place_card(RESIDENT)
-    assert rig.cards.wait_count(CardInserted, 1)[0].card == RESIDENT
+    assert rig.cards.wait_count(IdCardInserted, 1)[0].card == RESIDENT
     assert rig.reader.statistics.failures == 1
 
 
@@ -185,26 +185,26 @@ def test_an_unreadable_card_is_reported_once_while_it_rests(emulator: SamEmulato
     block[156:158] = "9".encode("utf-16-le")  # the ID number's check character no longer fits
     with emulator._lock:  # a damaged card: place_card itself refuses to encode one
         emulator._card = CardData(bytes(block), RESIDENT.photo, b"")
-    rig.cards.wait_count(ReadFailed, 1)
+    rig.cards.wait_count(IdCardReadFailed, 1)
     let_it_poll(emulator, 5)
-    assert rig.cards.events == [ReadFailed("invalid_id_number")]
+    assert rig.cards.events == [IdCardReadFailed("invalid_id_number")]
     assert emulator.received(Command.READ) >= 5  # it keeps trying, in case the card was only misread
     assert rig.reader.state is DeviceState.IDLE
     emulator.remove_card()
-    rig.cards.wait_count(CardRemoved, 1)
+    rig.cards.wait_count(IdCardRemoved, 1)
 
 
 def test_a_line_fault_while_the_card_rests_does_not_cause_a_second_read(
     emulator: SamEmulator, rig: Rig
 ) -> None:
     emulator.place_card(RESIDENT)
-    rig.cards.wait_count(CardInserted, 1)
+    rig.cards.wait_count(IdCardInserted, 1)
     emulator.set_fault("silence")
     rig.wait_state(DeviceState.OFFLINE)
     emulator.set_fault(None)
     rig.wait_state(DeviceState.IDLE)
     let_it_poll(emulator, 5)
-    assert rig.cards.events == [CardInserted(RESIDENT)]
+    assert rig.cards.events == [IdCardInserted(RESIDENT)]
     assert emulator.received(Command.READ) == 1
 
 
@@ -212,12 +212,12 @@ def test_hot_plug_the_pty_closes_and_reopens_at_the_same_path(
     link: Path, emulator: SamEmulator, rig: Rig
 ) -> None:
     emulator.place_card(RESIDENT)
-    rig.cards.wait_count(CardInserted, 1)
+    rig.cards.wait_count(IdCardInserted, 1)
 
     emulator.unplug()  # the cable is pulled: the pty and the by-id link disappear
     rig.wait_state(DeviceState.NO_DEVICE)
     assert not os.path.lexists(link)
-    assert rig.cards.events == [CardInserted(RESIDENT), CardRemoved()]
+    assert rig.cards.events == [IdCardInserted(RESIDENT), IdCardRemoved()]
     attempts = rig.reader.statistics.reopen_attempts
     wait_until(lambda: rig.reader.statistics.reopen_attempts >= attempts + 2, what="reopen attempts")
     assert rig.reader.state is DeviceState.NO_DEVICE
@@ -225,15 +225,15 @@ def test_hot_plug_the_pty_closes_and_reopens_at_the_same_path(
     emulator.replug()  # plugged in again: a new pty behind the same link, the card still on it
     assert os.readlink(link) == emulator.device_path
     rig.wait_state(DeviceState.IDLE)  # by itself: nobody reopens the reader
-    rig.cards.wait_count(CardInserted, 2)  # the card that lay there all along is read again, once
+    rig.cards.wait_count(IdCardInserted, 2)  # the card that lay there all along is read again, once
     let_it_poll(emulator, 5)
-    assert emulator.received(Command.READ) == 2 and len(rig.cards.of(CardInserted)) == 2
+    assert emulator.received(Command.READ) == 2 and len(rig.cards.of(IdCardInserted)) == 2
 
     emulator.remove_card()
-    rig.cards.wait_count(CardRemoved, 2)
+    rig.cards.wait_count(IdCardRemoved, 2)
     other = load_card_file(CARDS / "hmt_permit.toml")
     emulator.place_card(other)  # and the next card is read as usual
-    assert rig.cards.wait_count(CardInserted, 3)[-1].card == other
+    assert rig.cards.wait_count(IdCardInserted, 3)[-1].card == other
     assert [change.new for change in rig.states.events] == [
         DeviceState.IDLE,
         DeviceState.NO_DEVICE,
@@ -248,7 +248,7 @@ def test_a_reader_opened_before_it_is_plugged_in(link: Path, make_rig: Callable[
     with SamEmulator(link=link) as emulator:
         rig.wait_state(DeviceState.IDLE)
         emulator.place_card(RESIDENT)
-        rig.cards.wait_count(CardInserted, 1)
+        rig.cards.wait_count(IdCardInserted, 1)
 
 
 def test_wait_for_card_returns_the_next_placement(emulator: SamEmulator, rig: Rig) -> None:
@@ -256,7 +256,7 @@ def test_wait_for_card_returns_the_next_placement(emulator: SamEmulator, rig: Ri
     time.sleep(0.1)
     emulator.place_card(RESIDENT)
     assert future.result(timeout=3) == RESIDENT
-    assert rig.cards.events == [CardInserted(RESIDENT)]  # the events flow as usual
+    assert rig.cards.events == [IdCardInserted(RESIDENT)]  # the events flow as usual
 
     resting = rig.reader.wait_for_card(timeout=0.3)  # a card that was read already does not count
     with pytest.raises(CommandTimeout):
@@ -281,8 +281,8 @@ def test_wait_for_card_cancelled_mid_exchange(make_rig: Callable[..., Rig]) -> N
         assert time.monotonic() - started < 0.15
 
         emulator.place_card(RESIDENT)
-        assert rig.cards.wait_count(CardInserted, 1)[0].card == RESIDENT  # polling carries on
-        assert rig.cards.events == [CardInserted(RESIDENT)]
+        assert rig.cards.wait_count(IdCardInserted, 1)[0].card == RESIDENT  # polling carries on
+        assert rig.cards.events == [IdCardInserted(RESIDENT)]
         assert rig.reader.statistics.communication_errors >= 1  # the late answer, recognised and dropped
 
 
@@ -301,12 +301,12 @@ def test_nothing_personal_reaches_the_log(
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="kiosk.devices")
     emulator.place_card(RESIDENT)
-    rig.cards.wait_count(CardInserted, 1)
+    rig.cards.wait_count(IdCardInserted, 1)
     emulator.set_fault("checksum_error")
     rig.wait_state(DeviceState.ERROR)
     emulator.set_fault(None)
     emulator.remove_card()
-    rig.cards.wait_count(CardRemoved, 1)
+    rig.cards.wait_count(IdCardRemoved, 1)
     text = caplog.text
     assert "READ -> SW3 90" in text and "FIND -> SW3 9F" in text  # command codes and status only
     for value in (
@@ -334,13 +334,13 @@ def test_the_simulated_reader_gives_the_same_events(sim: SimIdCardReader) -> Non
     cards = Recorder()
     sim.subscribe_cards(cards)
     sim.place_card(RESIDENT)
-    cards.wait_count(CardInserted, 1)
+    cards.wait_count(IdCardInserted, 1)
     time.sleep(0.1)
     sim.remove_card()
-    cards.wait_count(CardRemoved, 1)
+    cards.wait_count(IdCardRemoved, 1)
     sim.place_card(RESIDENT)
-    cards.wait_count(CardInserted, 2)
-    assert cards.events == [CardInserted(RESIDENT), CardRemoved(), CardInserted(RESIDENT)]
+    cards.wait_count(IdCardInserted, 2)
+    assert cards.events == [IdCardInserted(RESIDENT), IdCardRemoved(), IdCardInserted(RESIDENT)]
     assert sim.statistics.reads == 2
     assert sim.health(HealthLevel.EXTERNAL).result(timeout=2).ok
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from kiosk.devices.base import DeviceState
 from kiosk.devices.idcard.emulator import SamEmulator
-from kiosk.devices.idcard.reader import CardInserted, SamIdCardReader
+from kiosk.devices.idcard.reader import IdCardInserted, SamIdCardReader
 from kiosk.devices.registry import open_device
 from kiosk.devices.statistics import (
     Statistics,
@@ -225,7 +225,7 @@ def test_the_reader_keeps_its_reads_across_restarts(tmp_path: Path) -> None:
             cards = Recorder()
             reader.subscribe_cards(cards)
             reader.open()
-            cards.wait_count(CardInserted, 1)
+            cards.wait_count(IdCardInserted, 1)
             reader.close().result(timeout=5)
             saved = parse_statistics((stats_dir / "idcard.json").read_bytes())
             assert saved.reads == run

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from kiosk.devices.bankcard.errors import CardDataError
+from kiosk.devices.bankcard.errors import BankCardDataError
 
 SW_OK = 0x9000
 
@@ -34,7 +34,7 @@ class RApdu:
     @classmethod
     def from_bytes(cls, raw: bytes) -> RApdu:
         if len(raw) < 2:
-            raise CardDataError(f"a response of {len(raw)} bytes has no status word")
+            raise BankCardDataError(f"a response of {len(raw)} bytes has no status word")
         return cls(raw[:-2], int.from_bytes(raw[-2:], "big"))
 
 
@@ -73,7 +73,7 @@ def exchange(transmit: Callable[[bytes], bytes], capdu: bytes) -> RApdu:
     while response.sw >> 8 == 0x61:
         chained += 1
         if chained > MAX_RESPONSE_CHAIN or len(data) > MAX_RESPONSE_BYTES:
-            raise CardDataError("the card keeps announcing more response data")
+            raise BankCardDataError("the card keeps announcing more response data")
         response = RApdu.from_bytes(transmit(get_response(response.sw & 0xFF)))
         data += response.data
     return RApdu(bytes(data), response.sw)

@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 import enum
 
-from kiosk.devices.bankcard.errors import CardDataError, CardExpired, LuhnCheckFailed
+from kiosk.devices.bankcard.errors import BankCardDataError, CardExpired, LuhnCheckFailed
 
 
 class HolderIdType(enum.StrEnum):
@@ -61,7 +61,7 @@ def decode_bcd_digits(value: bytes) -> str:
     """Packed BCD, right-padded with F nibbles (PAN, tag 5A)."""
     digits = value.hex().upper().rstrip("F")
     if not digits.isdigit():
-        raise CardDataError("a BCD number holds a nibble that is not a digit")
+        raise BankCardDataError("a BCD number holds a nibble that is not a digit")
     return digits
 
 
@@ -69,11 +69,11 @@ def decode_date(value: bytes) -> dt.date:
     """YYMMDD in BCD (5F24, 5F25); EMV dates are in 2000-2099... except that 50-99 read as 19xx."""
     text = value.hex()
     if len(value) != 3 or not text.isdigit():
-        raise CardDataError("a card date is not three BCD bytes")
+        raise BankCardDataError("a card date is not three BCD bytes")
     year, month, day = int(text[:2]), int(text[2:4]), int(text[4:])
     year += 2000 if year < 50 else 1900
     if not 1 <= month <= 12:
-        raise CardDataError("a card date has no valid month")
+        raise BankCardDataError("a card date has no valid month")
     # Cards often carry the last day of the month; a day the month lacks still means "end of that month".
     day = min(max(day, 1), calendar.monthrange(year, month)[1])
     return dt.date(year, month, day)
@@ -94,10 +94,10 @@ def decode_track2(value: bytes) -> Track2:
     text = value.hex().upper().rstrip("F")
     pan, separator, rest = text.partition("D")
     if not separator or not pan.isdigit() or len(rest) < 4 or not rest[:4].isdigit():
-        raise CardDataError("track-2 equivalent data is malformed")
+        raise BankCardDataError("track-2 equivalent data is malformed")
     year, month = 2000 + int(rest[:2]), int(rest[2:4])
     if not 1 <= month <= 12:
-        raise CardDataError("track-2 equivalent data has no valid month")
+        raise BankCardDataError("track-2 equivalent data has no valid month")
     return Track2(pan, dt.date(year, month, calendar.monthrange(year, month)[1]))
 
 

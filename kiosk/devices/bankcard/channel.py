@@ -11,7 +11,7 @@ class Channel(Protocol):
     def transmit(self, capdu: bytes, ctx: CommandContext) -> bytes:
         """One command APDU to the card, its raw response APDU back.
 
-        Raises ``CardRemoved``, ``CardMute`` (no answer within the channel's timeout) or ``ReaderGone``,
+        Raises ``BankCardRemoved``, ``CardMute`` (no answer within the channel's timeout) or ``ReaderGone``,
         and ``CommandCancelled``/``CommandTimeout`` when ``ctx`` says so.
         """
 

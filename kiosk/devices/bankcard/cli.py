@@ -15,7 +15,7 @@ from kiosk.devices.bankcard.errors import BankCardError
 from kiosk.devices.bankcard.reader import BankCardReader
 from kiosk.devices.bankcard.virtual_card import (
     CARDS_DIR,
-    CardFileError,
+    BankCardFileError,
     CardProfile,
     VirtualCard,
     bundled_card,
@@ -106,7 +106,7 @@ def _load(card: str) -> CardProfile:
 def cmd_emulate(args: argparse.Namespace) -> int:
     try:
         profile = _load(args.card)
-    except CardFileError as exc:
+    except BankCardFileError as exc:
         print(f"kiosk devices bankcard emulate: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     stop = threading.Event()

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from kiosk.devices.errors import DeviceError
 
-class BankCardError(Exception):
+
+class BankCardError(DeviceError):
     """Base of every failure of a read. ``message_key`` is stable: the UI maps it to a message."""
 
     message_key: ClassVar[str] = "bankcard.read_failed"
@@ -30,11 +32,11 @@ class UnsupportedCard(BankCardError):
     message_key = "bankcard.unsupported"
 
 
-class CardDataError(UnsupportedCard):
+class BankCardDataError(UnsupportedCard):
     """The card answered, but with bytes that do not make sense (bad TLV, missing fields)."""
 
 
-class CardRemoved(BankCardError):
+class BankCardRemoved(BankCardError):
     """The card left the reader (or was never in it) while the kiosk read it."""
 
     message_key = "bankcard.removed"

@@ -19,8 +19,8 @@ from typing import TypeVar
 
 from smartcard import scard
 
-from kiosk.devices.bankcard.errors import BankCardError, CardMute, CardRemoved, ReaderGone
-from kiosk.devices.base import CommandContext
+from kiosk.devices.bankcard.errors import BankCardError, BankCardRemoved, CardMute, ReaderGone
+from kiosk.devices.base import CommandContext, DeviceError
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ _SERVICE_GONE = frozenset(
 _READER_GONE = frozenset(
     {scard.SCARD_E_UNKNOWN_READER, scard.SCARD_E_READER_UNAVAILABLE, scard.SCARD_E_NO_READERS_AVAILABLE}
 )
+
 _CARD_GONE = frozenset({scard.SCARD_W_REMOVED_CARD, scard.SCARD_E_NO_SMARTCARD, scard.SCARD_W_RESET_CARD})
 _NO_CANCEL = CommandContext(threading.Event(), None)
 _WAIT_SLICE = 0.05
@@ -40,7 +41,7 @@ _WAIT_SLICE = 0.05
 _REMOVAL_GRACE = 1.0  # seconds between checks of cancel and deadline while the card works
 
 
-class PcscError(Exception):
+class PcscError(DeviceError):
     def __init__(self, call: str, hresult: int) -> None:
         super().__init__(f"{call}: {scard.SCardGetErrorMessage(hresult)} (0x{hresult & 0xFFFFFFFF:08X})")
         self.hresult = hresult
@@ -184,7 +185,7 @@ class PcscChannel:
         if error.service_gone or error.reader_gone:
             return ReaderGone(str(error))
         if error.hresult in _CARD_GONE or self._card_left(within=_REMOVAL_GRACE):
-            return CardRemoved(str(error))
+            return BankCardRemoved(str(error))
         return CardMute(str(error))
 
     def _card_left(self, within: float) -> bool:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Self
 
 from kiosk.devices.bankcard.channel import Channel
-from kiosk.devices.bankcard.errors import CardRemoved, ReaderGone
+from kiosk.devices.bankcard.errors import BankCardRemoved, ReaderGone
 from kiosk.devices.bankcard.pcsc import PcscChannel, PcscError, PcscService
 from kiosk.devices.bankcard.reader import BankCardReader, aids_param
 from kiosk.devices.bankcard.selection import UNIONPAY_AIDS
@@ -101,6 +101,6 @@ class PcscBankCardReader(BankCardReader):
         if not self._present_now(ctx):
             if self._reader is None:
                 raise ReaderGone(f"no reader ({self._internal_health().text})")
-            raise CardRemoved("no card in the reader")
+            raise BankCardRemoved("no card in the reader")
         assert self._reader is not None
         return PcscChannel(self._reader, self._apdu_timeout, ctx)

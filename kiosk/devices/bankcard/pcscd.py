@@ -20,13 +20,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from kiosk.devices.errors import DeviceError
+
 SYSTEM_SOCKET = Path("/run/pcscd/pcscd.comm")
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 SOCKET_ENV = "PCSCLITE_CSOCK_NAME"
 _PR_SET_PDEATHSIG = 1
 
 
-class PcscdError(RuntimeError):
+class PcscdError(DeviceError):
     pass
 
 

@@ -24,7 +24,7 @@ from kiosk.devices.bankcard.card import (
     decode_text,
     decode_track2,
 )
-from kiosk.devices.bankcard.errors import CardDataError, UnsupportedCard
+from kiosk.devices.bankcard.errors import BankCardDataError, UnsupportedCard
 from kiosk.devices.bankcard.selection import UNIONPAY_AIDS, Candidate, candidates
 from kiosk.devices.bankcard.terminal import TerminalData
 
@@ -40,7 +40,7 @@ def _parse(data: bytes, what: str) -> list[tlv.Tlv]:
     try:
         return tlv.parse(data)
     except tlv.TlvError as exc:
-        raise CardDataError(f"{what}: {exc}") from None
+        raise BankCardDataError(f"{what}: {exc}") from None
 
 
 def _exchange(transmit: Transmit) -> Callable[[bytes], apdu.RApdu]:
@@ -54,15 +54,15 @@ def _exchange(transmit: Transmit) -> Callable[[bytes], apdu.RApdu]:
 
 def _afl_entries(afl: bytes) -> list[tuple[int, int]]:
     if len(afl) % 4:
-        raise CardDataError(f"an AFL of {len(afl)} bytes is not a list of 4-byte entries")
+        raise BankCardDataError(f"an AFL of {len(afl)} bytes is not a list of 4-byte entries")
     records: list[tuple[int, int]] = []
     for offset in range(0, len(afl), 4):
         sfi, first, last = afl[offset] >> 3, afl[offset + 1], afl[offset + 2]
         if not 1 <= sfi <= 30 or first == 0 or last < first:
-            raise CardDataError("an AFL entry names no valid records")
+            raise BankCardDataError("an AFL entry names no valid records")
         records += [(sfi, record) for record in range(first, last + 1)]
         if len(records) > MAX_AFL_RECORDS:
-            raise CardDataError(f"the AFL names more than {MAX_AFL_RECORDS} records")
+            raise BankCardDataError(f"the AFL names more than {MAX_AFL_RECORDS} records")
     return records
 
 
@@ -70,11 +70,11 @@ def _gpo_elements(data: bytes) -> list[tlv.Tlv]:
     """The GPO answer as data elements: format 1 (80: AIP + AFL) becomes 82 and 94 like format 2 (77)."""
     items = _parse(data, "GPO response")
     if len(items) != 1 or items[0].tag not in (0x80, 0x77):
-        raise CardDataError("the GPO response is neither format 1 (80) nor format 2 (77)")
+        raise BankCardDataError("the GPO response is neither format 1 (80) nor format 2 (77)")
     if items[0].tag == 0x80:
         value = items[0].value
         if len(value) < 2:
-            raise CardDataError("a format 1 GPO response without an AIP")
+            raise BankCardDataError("a format 1 GPO response without an AIP")
         return [tlv.Tlv(0x82, value[:2]), tlv.Tlv(0x94, value[2:])]
     return list(items[0].children)
 
@@ -91,7 +91,7 @@ def _read_application(
     try:
         entries = tlv.parse_dol(pdol) if pdol else []
     except tlv.TlvError as exc:
-        raise CardDataError(f"PDOL: {exc}") from None
+        raise BankCardDataError(f"PDOL: {exc}") from None
     gpo = send(apdu.get_processing_options(terminal.pdol_data(entries)))
     if not gpo.ok:
         return None  # 6985 and friends: this application will not run here; try the next one
@@ -99,10 +99,10 @@ def _read_application(
     for sfi, record in _afl_entries(tlv.value_of(elements, 0x94) or b""):
         answer = send(apdu.read_record(sfi, record))
         if not answer.ok:
-            raise CardDataError(f"READ RECORD {record} of SFI {sfi}: SW {answer.sw:04X}")
+            raise BankCardDataError(f"READ RECORD {record} of SFI {sfi}: SW {answer.sw:04X}")
         items = _parse(answer.data, "record")
         if len(items) != 1 or items[0].tag != 0x70:
-            raise CardDataError(f"record {record} of SFI {sfi} is not a 70 template")
+            raise BankCardDataError(f"record {record} of SFI {sfi} is not a 70 template")
         elements += items[0].children
     return fci, elements
 
@@ -113,16 +113,16 @@ def _to_card(fci: list[tlv.Tlv], elements: list[tlv.Tlv], candidate: Candidate) 
     pan_value = tlv.value_of(elements, 0x5A)
     pan = decode_bcd_digits(pan_value) if pan_value else (track2.pan if track2 else "")
     if not pan:
-        raise CardDataError("the application gives no PAN")
+        raise BankCardDataError("the application gives no PAN")
     if track2 is not None and track2.pan != pan:
-        raise CardDataError("the PAN in 5A and in track 2 differ")
+        raise BankCardDataError("the PAN in 5A and in track 2 differ")
     expiry_value = tlv.value_of(elements, 0x5F24)
     if expiry_value:
         expiry = decode_date(expiry_value)
     elif track2 is not None:
         expiry = track2.expiry
     else:
-        raise CardDataError("the application gives no expiry date")
+        raise BankCardDataError("the application gives no expiry date")
     name = tlv.value_of(elements, 0x5F20) or tlv.value_of(elements, 0x9F0B) or b""
     holder_id = tlv.value_of(elements, 0x9F61) or b""
     holder_type = tlv.value_of(elements, 0x9F62) or b""
@@ -147,7 +147,7 @@ def read_card(
 ) -> BankCard:
     """Read the best accepted application of the card behind ``transmit``; a checked card or a typed error.
 
-    ``transmit`` sends one command APDU and returns the raw response APDU; it raises ``CardRemoved``,
+    ``transmit`` sends one command APDU and returns the raw response APDU; it raises ``BankCardRemoved``,
     ``CardMute`` or ``ReaderGone`` itself when the transport fails.
     """
     terminal = terminal or TerminalData.fresh()

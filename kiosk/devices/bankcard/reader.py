@@ -1,9 +1,9 @@
 """Bank card readers: what all of them do, and the in-process one (``sim://``); PC/SC is in pcsc_reader.
 
 Both poll on the device's worker thread for their reader and the card in it, and publish
-``CardInserted`` and ``CardWithdrawn``. ``read()`` reads the card in the reader now; ``wait_and_read()``
-waits for one first. Either gives a ``BankCard`` or fails with a ``BankCardError`` whose
-``message_key`` the UI shows.
+``BankCardInserted`` and ``BankCardWithdrawn``. ``read()`` reads the card in the reader now;
+``wait_and_read()`` waits for one first. Either gives a ``BankCard`` or fails with a ``BankCardError``
+whose ``message_key`` the UI shows.
 
 Card listeners run on the device thread; the UI layer marshals them to its own thread.
 """
@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Self
 
 from kiosk.devices.bankcard.card import BankCard
 from kiosk.devices.bankcard.channel import Channel
-from kiosk.devices.bankcard.errors import BankCardError, CardMute, CardRemoved, ReaderGone
+from kiosk.devices.bankcard.errors import BankCardError, BankCardRemoved, CardMute, ReaderGone
 from kiosk.devices.bankcard.read_flow import read_card
 from kiosk.devices.bankcard.selection import UNIONPAY_AIDS
-from kiosk.devices.bankcard.virtual_card import CardFileError, VirtualCard, bundled_card
+from kiosk.devices.bankcard.virtual_card import BankCardFileError, VirtualCard, bundled_card
 from kiosk.devices.base import (
     CommandContext,
     CommandFuture,
@@ -40,16 +40,16 @@ log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
-class CardInserted:
+class BankCardInserted:
     pass
 
 
 @dataclasses.dataclass(frozen=True)
-class CardWithdrawn:
+class BankCardWithdrawn:
     pass
 
 
-CardEvent = CardInserted | CardWithdrawn
+BankCardEvent = BankCardInserted | BankCardWithdrawn
 
 
 def aids_param(url: DeviceUrl) -> tuple[bytes, ...]:
@@ -78,15 +78,15 @@ class BankCardReader(Device):
         super().__init__(url)
         self._poll_seconds = poll_interval
         self._aids = tuple(aids)
-        self._card_listeners: Listeners[CardEvent] = Listeners(self.name)
+        self._card_listeners: Listeners[BankCardEvent] = Listeners(self.name)
         self._card_present = False
 
-    def subscribe_cards(self, callback: Callable[[CardEvent], None]) -> Callable[[], None]:
+    def subscribe_cards(self, callback: Callable[[BankCardEvent], None]) -> Callable[[], None]:
         """Call ``callback`` on the device thread for each card event; returns the unsubscribe."""
         return self._card_listeners.add(callback)
 
     def read(self, timeout: float | None = 15.0) -> CommandFuture[BankCard]:
-        """Read the card in the reader now (``CardRemoved`` if there is none)."""
+        """Read the card in the reader now (``BankCardRemoved`` if there is none)."""
         return self.submit(self._read, timeout)
 
     def wait_and_read(self, timeout: float | None) -> CommandFuture[BankCard]:
@@ -131,7 +131,7 @@ class BankCardReader(Device):
         present = self._card_in_reader(ctx)
         if present != self._card_present:
             self._card_present = present
-            self._card_listeners.emit(CardInserted() if present else CardWithdrawn())
+            self._card_listeners.emit(BankCardInserted() if present else BankCardWithdrawn())
         return present
 
     def _reader_lost(self, reason: str) -> None:
@@ -145,7 +145,7 @@ class BankCardReader(Device):
 
     @abc.abstractmethod
     def _open_channel(self, ctx: CommandContext) -> Channel:
-        """Power the card and open a channel to it (``CardRemoved`` when there is no card)."""
+        """Power the card and open a channel to it (``BankCardRemoved`` when there is no card)."""
 
 
 class _SimChannel:
@@ -156,7 +156,7 @@ class _SimChannel:
     def transmit(self, capdu: bytes, ctx: CommandContext) -> bytes:
         ctx.check()
         if self._reader.card is not self._card:
-            raise CardRemoved("the card left the reader")
+            raise BankCardRemoved("the card left the reader")
         if self._reader.mute:
             raise CardMute("the simulated card does not answer")
         return self._card.respond(capdu)
@@ -186,7 +186,7 @@ class SimBankCardReader(BankCardReader):
         if card_name:
             try:
                 card = VirtualCard(bundled_card(card_name))
-            except CardFileError:
+            except BankCardFileError:
                 raise DeviceConfigError(f"{url}: card={card_name!r} is not a packaged virtual card") from None
         poll = url.int_param("poll_ms", 100, minimum=10, maximum=60_000) / 1000
         return cls(str(url), poll_interval=poll, card=card)
@@ -221,5 +221,5 @@ class SimBankCardReader(BankCardReader):
     def _open_channel(self, ctx: CommandContext) -> Channel:
         card = self.card
         if card is None:
-            raise CardRemoved("no card in the reader")
+            raise BankCardRemoved("no card in the reader")
         return _SimChannel(self, card)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from kiosk.devices.bankcard import apdu, tlv
 from kiosk.devices.bankcard.card import decode_text
-from kiosk.devices.bankcard.errors import CardDataError
+from kiosk.devices.bankcard.errors import BankCardDataError
 
 PSE = b"1PAY.SYS.DDF01"
 PPSE = b"2PAY.SYS.DDF01"
@@ -64,7 +64,7 @@ def _parse(data: bytes) -> list[tlv.Tlv]:
     try:
         return tlv.parse(data)
     except tlv.TlvError as exc:
-        raise CardDataError(f"directory: {exc}") from None
+        raise BankCardDataError(f"directory: {exc}") from None
 
 
 def from_pse(exchange: Exchange) -> list[Candidate]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 
+from kiosk.devices.errors import DeviceError
+
 # Lengths above 0xFFFF never occur in a response that fits a short or extended APDU.
 _MAX_LENGTH_BYTES = 3
 _PADDING = (0x00, 0xFF)
 
 
-class TlvError(ValueError):
+class TlvError(DeviceError, ValueError):
     """The bytes are not well-formed BER-TLV (or not a well-formed DOL)."""
 
 

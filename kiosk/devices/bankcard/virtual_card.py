@@ -20,6 +20,7 @@ from typing import Any
 
 from kiosk.devices.bankcard import tlv
 from kiosk.devices.bankcard.selection import PPSE, PSE
+from kiosk.devices.errors import DeviceError
 
 CARDS_DIR = Path(__file__).parent / "cards"
 DEFAULT_ATR = bytes.fromhex("3B09") + b"SYNTHETIC"  # T=0, no interface bytes, 9 historical bytes
@@ -35,7 +36,7 @@ _INS_UNKNOWN = b"\x6d\x00"
 _CLA_UNKNOWN = b"\x6e\x00"
 
 
-class CardFileError(ValueError):
+class BankCardFileError(DeviceError, ValueError):
     pass
 
 
@@ -313,11 +314,11 @@ def load_card_file(path: str | os.PathLike[str]) -> CardProfile:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise CardFileError(f"{path}: cannot read the card file ({exc.strerror})") from None
+        raise BankCardFileError(f"{path}: cannot read the card file ({exc.strerror})") from None
     except json.JSONDecodeError as exc:
-        raise CardFileError(f"{path}: not valid JSON: {exc}") from None
+        raise BankCardFileError(f"{path}: not valid JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise CardFileError(f"{path}: a card file holds one JSON object")
+        raise BankCardFileError(f"{path}: a card file holds one JSON object")
     try:
         _unknown_key(data, _CARD_KEYS)
         directories = frozenset(data.get("directories", ["ppse"]))
@@ -331,9 +332,9 @@ def load_card_file(path: str | os.PathLike[str]) -> CardProfile:
             atr=bytes.fromhex(data["atr"]) if "atr" in data else DEFAULT_ATR,
         )
     except KeyError as exc:
-        raise CardFileError(f"{path}: missing key {exc.args[0]!r}") from None
+        raise BankCardFileError(f"{path}: missing key {exc.args[0]!r}") from None
     except (ValueError, TypeError, AttributeError, tlv.TlvError) as exc:
-        raise CardFileError(f"{path}: {exc}") from None
+        raise BankCardFileError(f"{path}: {exc}") from None
 
 
 def bundled_card(name: str) -> CardProfile:

@@ -14,7 +14,7 @@ import datetime as dt
 import enum
 from typing import Literal
 
-from kiosk.devices.idcard.codec import CardDataError, InvalidIdNumberError
+from kiosk.devices.idcard.codec import IdCardDataError, InvalidIdNumberError
 
 TEXT_BLOCK_LEN = 256
 LONG_TERM: Literal["long_term"] = "long_term"
@@ -184,13 +184,13 @@ def carried_fields(card_type: CardType) -> frozenset[str]:
 
 
 def decode_text_block(block: bytes, photo: bytes = b"", fingerprint: bytes = b"") -> IdCard:
-    """The inverse of ``encode_text_block``; raises ``CardDataError`` for anything that is not a card."""
+    """The inverse of ``encode_text_block``; raises ``IdCardDataError`` for anything that is not a card."""
     if len(block) != TEXT_BLOCK_LEN:
-        raise CardDataError(f"text block of {len(block)} bytes, expected {TEXT_BLOCK_LEN}")
+        raise IdCardDataError(f"text block of {len(block)} bytes, expected {TEXT_BLOCK_LEN}")
     flag = _text(block, _FLAG, "type flag")
     card_type = _TYPE_BY_FLAG.get(flag)  # a blank flag (spaces or NULs) strips to ""
     if card_type is None:
-        raise CardDataError("unknown card type flag")
+        raise IdCardDataError("unknown card type flag")
     layout = _LAYOUTS[card_type]
     raw = {name: _text(block, field, name) for name, field in layout.items()}
     name_en = raw.get("name_en", "")
@@ -202,12 +202,12 @@ def decode_text_block(block: bytes, photo: bytes = b"", fingerprint: bytes = b""
         raise InvalidIdNumberError(f"the ID number on this {card_type.value} card fails its check character")
     gender = _GENDER_CODES.get(raw["gender"])
     if gender is None:
-        raise CardDataError("gender code is not one of 0, 1, 2, 9")
+        raise IdCardDataError("gender code is not one of 0, 1, 2, 9")
     nation = ""
     if "nation" in raw:
         nation = NATION_BY_CODE.get(raw["nation"], "")
         if not nation:
-            raise CardDataError("nation code is not in the nation table")
+            raise IdCardDataError("nation code is not in the nation table")
     return IdCard(
         card_type=card_type,
         name=raw["name"],
@@ -232,24 +232,24 @@ def _text(block: bytes, field: _Field, name: str, *, strip: bool = True) -> str:
     try:
         text = block[field.offset : field.offset + field.size].decode("utf-16-le")
     except UnicodeDecodeError:
-        raise CardDataError(f"{name} is not valid UCS-2") from None
+        raise IdCardDataError(f"{name} is not valid UCS-2") from None
     return text.rstrip(" \0") if strip else text
 
 
 def _date(text: str, name: str) -> dt.date:
     if len(text) != 8 or not text.isascii() or not text.isdigit():
-        raise CardDataError(f"{name} is not a YYYYMMDD date")
+        raise IdCardDataError(f"{name} is not a YYYYMMDD date")
     try:
         return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
     except ValueError:
-        raise CardDataError(f"{name} is not a calendar date") from None
+        raise IdCardDataError(f"{name} is not a calendar date") from None
 
 
 def _count(text: str) -> int | None:
     if not text:
         return None
     if not text.isascii() or not text.isdigit():
-        raise CardDataError("issue count is not a number")
+        raise IdCardDataError("issue count is not a number")
     return int(text)
 
 

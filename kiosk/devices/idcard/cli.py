@@ -21,11 +21,11 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from types import FrameType
 
-from kiosk.devices.base import DeviceConfigError, DeviceState, StatusChange
+from kiosk.devices.base import DeviceConfigError, DeviceError, DeviceState, StatusChange
 from kiosk.devices.idcard.card import LONG_TERM, CardType, Gender, IdCard, carried_fields
 from kiosk.devices.idcard.codec import BAUD_CODES
-from kiosk.devices.idcard.emulator import FAULTS, SAMPLE_CARDS, CardFileError, SamEmulator, load_card_file
-from kiosk.devices.idcard.reader import CardEvent, CardInserted, IdCardReader, ReadFailed
+from kiosk.devices.idcard.emulator import FAULTS, SAMPLE_CARDS, IdCardFileError, SamEmulator, load_card_file
+from kiosk.devices.idcard.reader import IdCardEvent, IdCardInserted, IdCardReader, IdCardReadFailed
 from kiosk.devices.registry import open_device
 from kiosk.masking import mask_id_number, mask_name
 
@@ -83,7 +83,7 @@ def _fail(command: str, message: str) -> None:
 # -- read ----------------------------------------------------------------------------------------------
 
 
-class ReadError(Exception):
+class ReadError(DeviceError):
     """Why no card was read; the message says it for the operator."""
 
 
@@ -128,7 +128,7 @@ def read_one_card(url: str, timeout: float) -> IdCard:
     """Open the reader ``url`` names, wait up to ``timeout`` seconds for a card, read it and close."""
     reader = open_device("idcard", url, do_not_open=True)
     assert isinstance(reader, IdCardReader)  # the registry only has ID card readers for kind "idcard"
-    events: queue.Queue[CardEvent | StatusChange] = queue.Queue()
+    events: queue.Queue[IdCardEvent | StatusChange] = queue.Queue()
     reader.subscribe(events.put)
     reader.subscribe_cards(events.put)
     deadline = time.monotonic() + timeout
@@ -148,9 +148,9 @@ def read_one_card(url: str, timeout: float) -> IdCard:
             if isinstance(event, StatusChange):
                 reason = event.reason
                 state = event.new
-            elif isinstance(event, CardInserted):
+            elif isinstance(event, IdCardInserted):
                 return event.card
-            elif isinstance(event, ReadFailed):
+            elif isinstance(event, IdCardReadFailed):
                 raise ReadError(f"the card on the reader cannot be read ({event.reason_key})")
             # The reader recovers by itself in the kiosk; for a diagnostic the first fault is the answer.
             if state not in (DeviceState.IDLE, DeviceState.BUSY):
@@ -294,7 +294,7 @@ def card_file(argument: str) -> Path:
 def cmd_emulate(args: argparse.Namespace) -> int:
     try:
         card = load_card_file(card_file(args.card))
-    except CardFileError as exc:
+    except IdCardFileError as exc:
         _fail("emulate", str(exc))
         return EXIT_CONFIG
     signals: list[int] = []

@@ -17,6 +17,8 @@ import dataclasses
 import enum
 from functools import reduce
 
+from kiosk.devices.errors import DeviceError
+
 PREAMBLE = b"\xaa\xaa\xaa\x96\x69"
 _HEADER = len(PREAMBLE) + 2
 
@@ -25,7 +27,7 @@ _HEADER = len(PREAMBLE) + 2
 MAX_LEN = 0x090A
 
 
-class SamProtocolError(Exception):
+class SamProtocolError(DeviceError):
     """Base of every error the codec raises: whatever bytes arrive, nothing else escapes from here."""
 
 
@@ -41,11 +43,11 @@ class MalformedResponseError(SamProtocolError):
     """A well-framed response whose content does not fit the command it answers."""
 
 
-class CardDataError(SamProtocolError):
+class IdCardDataError(SamProtocolError):
     """The card's text block cannot be decoded (unknown type flag, a date that is not a date, ...)."""
 
 
-class InvalidIdNumberError(CardDataError):
+class InvalidIdNumberError(IdCardDataError):
     """The ID number on the card fails its GB 11643 check character."""
 
 

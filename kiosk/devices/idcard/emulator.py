@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kiosk.devices.errors import DeviceError
 from kiosk.devices.idcard.card import LONG_TERM, CardType, Gender, IdCard, encode_text_block
 from kiosk.devices.idcard.codec import (
     BAUD_CODES,
@@ -74,7 +75,7 @@ class EmulatorTiming:
     pace: bool = True  # False answers at pty speed, each answer in one write
 
 
-class CardFileError(ValueError):
+class IdCardFileError(DeviceError, ValueError):
     pass
 
 
@@ -404,36 +405,36 @@ def load_card_file(path: str | os.PathLike[str]) -> IdCard:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise CardFileError(f"{path}: cannot read the card file ({exc.strerror})") from None
+        raise IdCardFileError(f"{path}: cannot read the card file ({exc.strerror})") from None
     try:
         if path.suffix == ".json":
             data = json.loads(text)
         elif path.suffix == ".toml":
             data = tomllib.loads(text)
         else:
-            raise CardFileError(f"{path}: a card file ends in .json or .toml")
+            raise IdCardFileError(f"{path}: a card file ends in .json or .toml")
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CardFileError(f"{path}: not valid {path.suffix[1:].upper()}: {exc}") from None
+        raise IdCardFileError(f"{path}: not valid {path.suffix[1:].upper()}: {exc}") from None
     if not isinstance(data, dict):
-        raise CardFileError(f"{path}: the card file must hold one table of keys")
+        raise IdCardFileError(f"{path}: the card file must hold one table of keys")
     for key in data:
         if key not in _KEYS:
-            raise CardFileError(
+            raise IdCardFileError(
                 f"{path}: unknown key {key!r}; keys are the IdCard fields: {', '.join(_KEYS)}"
             )
     for key in _REQUIRED:
         if key not in data:
-            raise CardFileError(f"{path}: missing key {key!r}")
+            raise IdCardFileError(f"{path}: missing key {key!r}")
     values: dict[str, Any] = {"photo": SYNTHETIC_PHOTO}
     for key, value in data.items():
         convert, expected = _CONVERTERS.get(key, (_text, "text"))
         try:
             values[key] = convert(value)
         except (ValueError, TypeError):
-            raise CardFileError(f"{path}: key {key!r} must be {expected}") from None
+            raise IdCardFileError(f"{path}: key {key!r} must be {expected}") from None
     card = IdCard(**values)
     try:
         _card_data(card)
     except ValueError as exc:  # the message names the key
-        raise CardFileError(f"{path}: {exc}") from None
+        raise IdCardFileError(f"{path}: {exc}") from None
     return card

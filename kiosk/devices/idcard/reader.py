@@ -1,7 +1,7 @@
 """ID card readers: the SAM reader on a serial port (``sam+serial://``) and an in-process one (``sim://``).
 
-Both poll "find" on the device's worker thread and report each placement once: ``CardInserted`` after the
-first good read, ``CardRemoved`` when the card leaves, ``ReadFailed`` (once per reason) when a card is
+Both poll "find" on the device's worker thread and report each placement once: ``IdCardInserted`` after the
+first good read, ``IdCardRemoved`` when the card leaves, ``IdCardReadFailed`` (once per reason) when a card is
 there but cannot be read. A card that rests on the reader is not read again.
 
 Card listeners run on the device thread; the UI layer marshals them to its own thread.
@@ -38,10 +38,10 @@ from kiosk.devices.idcard.card import IdCard, decode_text_block
 from kiosk.devices.idcard.codec import (
     BAUD_CODES,
     MAX_LEN,
-    CardDataError,
     ChecksumError,
     Command,
     FrameParser,
+    IdCardDataError,
     InvalidIdNumberError,
     LengthError,
     MalformedResponseError,
@@ -65,24 +65,24 @@ log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
-class CardInserted:
+class IdCardInserted:
     card: IdCard
 
 
 @dataclasses.dataclass(frozen=True)
-class CardRemoved:
+class IdCardRemoved:
     pass
 
 
 @dataclasses.dataclass(frozen=True)
-class ReadFailed:
+class IdCardReadFailed:
     reason_key: str  # stable and short, for the UI to pick a message: "read_failed", "timeout", ...
 
 
-CardEvent = CardInserted | CardRemoved | ReadFailed
+IdCardEvent = IdCardInserted | IdCardRemoved | IdCardReadFailed
 
 
-class ResponseTimeout(TimeoutError):
+class ResponseTimeout(DeviceError, TimeoutError):
     """The SAM did not answer a command in time."""
 
     def __init__(self, command: Command) -> None:
@@ -101,7 +101,7 @@ def reason_key(exc: BaseException) -> str:
         return exc.status.name.lower() if exc.status is not None else "unknown_status"
     keys: tuple[tuple[type[BaseException], str], ...] = (
         (InvalidIdNumberError, "invalid_id_number"),
-        (CardDataError, "bad_card_data"),
+        (IdCardDataError, "bad_card_data"),
         (ChecksumError, "checksum_error"),
         (LengthError, "length_error"),
         (MalformedResponseError, "bad_response"),
@@ -114,7 +114,7 @@ def _concerns_card(exc: BaseException) -> bool:
     """The reader answered correctly and the trouble is the card (or its removal) — not a device fault."""
     if isinstance(exc, SamStatusError):
         return exc.status is not None and exc.status.concerns_card
-    return isinstance(exc, CardDataError)
+    return isinstance(exc, IdCardDataError)
 
 
 class IdCardReader(Device):
@@ -125,12 +125,12 @@ class IdCardReader(Device):
     def __init__(self, url: str, poll_interval: float) -> None:
         super().__init__(url)
         self._poll_seconds = poll_interval
-        self._card_listeners: Listeners[CardEvent] = Listeners(self.name)
+        self._card_listeners: Listeners[IdCardEvent] = Listeners(self.name)
         self._read_done = False  # the card now on the reader has been read and reported
         self._failure_reason: str | None = None  # ... or its read failed, and this was reported
         self._streak = 0
 
-    def subscribe_cards(self, callback: Callable[[CardEvent], None]) -> Callable[[], None]:
+    def subscribe_cards(self, callback: Callable[[IdCardEvent], None]) -> Callable[[], None]:
         """Call ``callback`` on the device thread for each card event; returns the unsubscribe."""
         return self._card_listeners.add(callback)
 
@@ -202,18 +202,18 @@ class IdCardReader(Device):
             if key != self._failure_reason:
                 self._failure_reason = key
                 log.info("%s: card read failed (%s)", self.name, key)
-                self._card_listeners.emit(ReadFailed(key))
+                self._card_listeners.emit(IdCardReadFailed(key))
             raise
         self._read_done = True
         self._failure_reason = None
         self._count(reads=1)
-        self._card_listeners.emit(CardInserted(card))
+        self._card_listeners.emit(IdCardInserted(card))
         return card
 
     def _card_gone(self) -> None:
         if self._read_done or self._failure_reason is not None:
             self._forget_card()
-            self._card_listeners.emit(CardRemoved())
+            self._card_listeners.emit(IdCardRemoved())
 
     def _forget_card(self) -> None:
         self._read_done = False
@@ -242,7 +242,7 @@ class IdCardReader(Device):
         """Select and read the card in the field."""
 
 
-class _PortLost(Exception):
+class _PortLost(DeviceError):
     """The serial port failed underneath us: unplugged, or the tty went away."""
 
 

@@ -2,8 +2,8 @@
 virtual printer on a TCP port.
 
 ``test`` and ``status`` exit 0 only when the printer said it was ready (``test``: before and after the
-slip); otherwise 1 and one line that says why (paper out, cover open, offline, no answer, ...). A bad
-URL exits 2.
+slip, and that it printed it where the printer can say so); otherwise 1 and one line that says why
+(paper out, cover open, offline, no answer, ...). A bad URL exits 2.
 """
 
 from __future__ import annotations
@@ -59,6 +59,9 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     emulate.add_argument(
         "--run-out-after", type=int, metavar="ROWS", help="the paper ends after this many printed rows"
     )
+    emulate.add_argument(
+        "--without-gs-r", action="store_true", help="ignore GS r, like the many printers that lack it"
+    )
     emulate.set_defaults(func=cmd_emulate)
 
 
@@ -81,7 +84,7 @@ def _open(command: str, url: str) -> EscposPrinter | None:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from kiosk.devices.printer.driver import PrintResult
+    from kiosk.devices.printer.driver import Confirmation, PrintResult
 
     device = _open("test", args.url)
     if device is None:
@@ -92,10 +95,12 @@ def cmd_test(args: argparse.Namespace) -> int:
         _say("test", "no answer")
         return EXIT_FAILED
     finally:
-        unreachable, reads_status = device.unreachable, device.reads_status
+        unreachable, reads_status, confirmation = device.unreachable, device.reads_status, device.confirmation
         device.close().result(_TIMEOUT)
     if outcome.result is PrintResult.PRINTED:
         note = f", {outcome.job.replaced} character(s) replaced as designed" if outcome.job.replaced else ""
+        if confirmation is not Confirmation.GS_R:
+            note += f"; {confirmation.describe()}"
         print(f"test slip printed ({outcome.after.describe()}{note})")
         return 0
     if outcome.result is PrintResult.UNCONFIRMED:
@@ -113,14 +118,20 @@ def cmd_status(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     try:
         status = device.read_status(_TIMEOUT).result(_TIMEOUT + 5)
-        state, unreachable = device.state, device.unreachable
+        state, unreachable, confirmation = device.state, device.unreachable, device.confirmation
     finally:
         device.close().result(_TIMEOUT)
     if args.json:
-        details = {"url": args.url.split("?")[0], "state": state.value, "unreachable": unreachable}
+        details = {
+            "url": args.url.split("?")[0],
+            "state": state.value,
+            "unreachable": unreachable,
+            "confirmation": confirmation.value,
+        }
         print(json.dumps({**details, **status.as_dict()}))
     elif status.ready:
         print(status.describe())
+        print(confirmation.describe())
     if not status.ready:
         if not args.json:
             _say("status", status.describe() + (f" ({unreachable})" if unreachable else ""))
@@ -136,6 +147,8 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     )
     if args.run_out_after is not None:
         printer.set_paper(Paper(args.paper), run_out_after_rows=args.run_out_after)
+    if args.without_gs_r:
+        printer.set_condition(without_gs_r=True)
     try:
         printer.start()
     except OSError as exc:
@@ -148,7 +161,8 @@ def cmd_emulate(args: argparse.Namespace) -> int:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        print(f"listening on {printer.url} (paper {args.paper}); jobs go to {args.out}", flush=True)
+        gs_r = ", without GS r" if args.without_gs_r else ""
+        print(f"listening on {printer.url} (paper {args.paper}{gs_r}); jobs go to {args.out}", flush=True)
         shown = 0
         while not stop.is_set():
             jobs = printer.jobs

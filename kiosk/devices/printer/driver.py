@@ -1,8 +1,10 @@
 """Receipt printers by URL: ``escpos+tcp``, ``escpos+serial``, ``escpos+usb``, ``escpos+file`` and ``sim``.
 
 Every job reads DLE EOT 1-4 before and after it. A job prints only on a printer known to be ready; it
-counts as printed only when the printer is still ready afterwards. A job that failed part-way is
-reported as failed, with the job kept for a reprint, never as printed. Status is polled between jobs;
+counts as printed only when the printer is still ready afterwards and, on a printer that answers GS r,
+has said that it printed it. Whether it answers GS r is asked once the printer is first ready. A job
+that failed part-way is reported as failed, with the job kept for a reprint, never as printed. Status is
+polled between jobs;
 printer conditions (paper near end, paper out, cover open, cutter error, offline, no answer) become
 device states and ``PrinterStatusChanged`` events, each on change only.
 """
@@ -58,9 +60,29 @@ BAUDS = (9600, 19200, 38400, 57600, 115200)
 
 
 class PrintResult(enum.StrEnum):
-    PRINTED = "printed"  # ready before, every byte sent, ready after
+    PRINTED = "printed"  # ready before, every byte sent, confirmed (or judged by status), ready after
     FAILED = "failed"  # not started (printer not ready) or stopped part-way: see ``started``
-    UNCONFIRMED = "unconfirmed"  # sent over a write-only pipe: nobody can know
+    UNCONFIRMED = "unconfirmed"  # sent, but nobody can say it printed (write-only pipe, no GS r answer)
+
+
+class Confirmation(enum.StrEnum):
+    """How a job is known to have printed."""
+
+    GS_R = "gs_r"  # the printer answers GS r once it has printed what came before
+    NOT_SUPPORTED = "not_supported"  # it ignores GS r (many clones): judged by the status after the job
+    OFF = "off"  # confirm_ms=0: judged by the status after the job
+    UNKNOWN = "unknown"  # not asked yet: the printer has not been ready since it was reached
+
+    def describe(self) -> str:
+        return _CONFIRMATION_WORDS[self]
+
+
+_CONFIRMATION_WORDS = {
+    Confirmation.GS_R: "print confirmation: GS r",
+    Confirmation.NOT_SUPPORTED: "print confirmation: not supported, judged by status",
+    Confirmation.OFF: "print confirmation: off (confirm_ms=0), judged by status",
+    Confirmation.UNKNOWN: "print confirmation: not known yet (the printer has not been ready)",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,7 +123,7 @@ class PrinterProfile:
     encoder: EncoderProfile = dataclasses.field(default_factory=EncoderProfile)
     status_timeout: float = 0.5  # per DLE EOT query
     poll_interval: float | None = 5.0
-    confirm_timeout: float | None = 20.0  # how long a job may take to print; None: do not wait for GS r
+    confirm_timeout: float | None = 20.0  # how long a job may take to print; None: never use GS r
 
 
 class EscposPrinter(Device):
@@ -114,6 +136,7 @@ class EscposPrinter(Device):
         self._connected = False
         self._unreachable: str | None = None
         self._confirmed = False  # the printer answered GS r: it printed everything sent before it
+        self._answers_gs_r: bool | None = None  # None: not asked yet (asked once the printer is ready)
         self._status = UNKNOWN
         self._printer_listeners: Listeners[PrinterStatusChanged] = Listeners(self.name)
 
@@ -137,6 +160,16 @@ class EscposPrinter(Device):
     def reads_status(self) -> bool:
         """False for a write-only connection (escpos+file), whose jobs can only ever be unconfirmed."""
         return self._transport.can_read
+
+    @property
+    def confirmation(self) -> Confirmation:
+        if self._profile.confirm_timeout is None:
+            return Confirmation.OFF
+        with self._lock:
+            answers = self._answers_gs_r
+        if answers is None:
+            return Confirmation.UNKNOWN
+        return Confirmation.GS_R if answers else Confirmation.NOT_SUPPORTED
 
     @property
     def unreachable(self) -> str | None:
@@ -221,9 +254,10 @@ class EscposPrinter(Device):
 
     def _confirm(self, ctx: CommandContext, job: PrintJob, before: PrinterStatus) -> PrintOutcome:
         """Every byte is out: wait for the printer to print it, then read how it is."""
+        by_gs_r = self.confirmation is Confirmation.GS_R
         try:
-            confirmed = self._wait_printed(ctx) if self._profile.confirm_timeout is not None else True
-            after = self._refresh(ctx)
+            confirmed = self._wait_printed(ctx) if by_gs_r else True
+            after = self._query(ctx)  # not _refresh: a connection lost here must say so, not "no answer"
         except TransportGone as exc:
             self._lost(exc)
             self._count(failures=1)
@@ -233,9 +267,11 @@ class EscposPrinter(Device):
             stopped = "cancelled" if isinstance(exc, CommandCancelled) else "timed out"
             reason = f"{stopped} before the printer confirmed the job"
             return PrintOutcome(PrintResult.UNCONFIRMED, reason, job, before, UNKNOWN, True)
+        self._apply(after)
         if after.ready and confirmed:
             log.info("%s: printed %s (%d bytes)", self.name, job.receipt.kind, len(job.data))
-            return PrintOutcome(PrintResult.PRINTED, "printed", job, before, after, True)
+            reason = "printed" if by_gs_r else "printed, judged by status"
+            return PrintOutcome(PrintResult.PRINTED, reason, job, before, after, True)
         if after.ready:
             reason = "the printer never confirmed the end of the job"
             log.warning("%s: %s: %s", self.name, job.receipt.kind, reason)
@@ -267,10 +303,13 @@ class EscposPrinter(Device):
                 self._unreachable = None
 
     def _refresh(self, ctx: CommandContext) -> PrinterStatus:
-        """Read DLE EOT 1-4 and let the answer decide the state; the printer's silence is *unknown*."""
+        """Read DLE EOT 1-4 and let the answer decide the state; the printer's silence is *unknown*.
+        The first ready reading on a connection also asks whether the printer answers GS r."""
         try:
             self._ensure_connected()
             status = self._query(ctx)
+            if status.ready and self.confirmation is Confirmation.UNKNOWN:
+                self._probe_gs_r(ctx)
         except TransportGone as exc:
             self._lost(exc)
             status = UNKNOWN
@@ -278,8 +317,22 @@ class EscposPrinter(Device):
             self._apply(status)
         return status
 
+    def _probe_gs_r(self, ctx: CommandContext) -> None:
+        """Ask GS r of a ready printer with nothing to print: one that has it answers as fast as it answers
+        DLE EOT. A printer without it (many clones) would make every job wait ``confirm_ms`` for nothing
+        and end unconfirmed; its jobs are judged by the status after them instead."""
+        self._confirmed = False
+        self._transport.write(GS_R_PAPER)
+        deadline = time.monotonic() + self._profile.status_timeout
+        while not self._confirmed and (remaining := deadline - time.monotonic()) > 0:
+            if not self._take_answer(remaining, ctx, confirmation=True):
+                break  # confirmed, or nothing came in time; a stray status byte is skipped
+        with self._lock:
+            self._answers_gs_r = self._confirmed
+        log.info("%s: %s", self.name, self.confirmation.describe())
+
     def _wait_printed(self, ctx: CommandContext) -> bool:
-        """Wait until the printer has printed everything sent so far.
+        """Wait until the printer has printed everything sent so far (on a printer that answers GS r).
 
         DLE EOT is answered at once, even while the job is still in the printer's buffer, so a reading
         right after sending proves nothing. GS r 1 is different: the printer answers it only when it
@@ -346,6 +399,7 @@ class EscposPrinter(Device):
         with self._lock:
             old, self._status = self._status, UNKNOWN
             self._unreachable = str(exc)
+            self._answers_gs_r = None  # what comes back may be another printer: ask again
         self._set_state(DeviceState.NO_DEVICE, str(exc))
         if old != UNKNOWN:
             self._printer_listeners.emit(PrinterStatusChanged(old, UNKNOWN))

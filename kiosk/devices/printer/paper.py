@@ -16,7 +16,7 @@ import qrcode
 from barcode.codex import Code128
 from PIL import Image, ImageDraw, ImageFont
 
-from kiosk.devices.printer.tokenizer import Command, Invalid, TextRun, Token
+from kiosk.devices.printer.tokenizer import EscPosCommand, Invalid, TextRun, Token
 
 CELL_W, CELL_H = 12, 24  # font A
 LINE_PITCH = 30  # ESC 2: the default line spacing, in dots
@@ -115,7 +115,7 @@ class Interpreter:
             self.rows.append(FeedRow(LINE_PITCH * self._style.tall))
         self._line = []
 
-    def _command(self, command: Command) -> None:
+    def _command(self, command: EscPosCommand) -> None:
         name = command.name
         if name == "LF":
             self._end_line()

@@ -13,13 +13,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+from kiosk.devices.errors import DeviceError
+
 ESC, GS, FS, DLE = 0x1B, 0x1D, 0x1C, 0x10
 MAX_PAYLOAD = 1 << 20  # an image larger than 1 MiB is not a receipt; refusing it bounds memory
 
 _CONTROLS = {0x0A: "LF", 0x0D: "CR", 0x09: "HT", 0x0C: "FF", 0x00: "NUL", 0x18: "CAN"}
 
 
-class EscPosError(ValueError):
+class EscPosError(DeviceError, ValueError):
     """Bytes that are not a well-formed ESC/POS stream."""
 
     def __init__(self, offset: int, message: str) -> None:
@@ -40,7 +42,7 @@ class TruncatedCommandError(EscPosError):
 
 
 @dataclasses.dataclass(frozen=True)
-class Command:
+class EscPosCommand:
     name: str  # "ESC a", "GS v 0", "LF", ...
     raw: bytes  # the whole command as received
 
@@ -61,7 +63,7 @@ class Invalid:
     error: EscPosError
 
 
-Token = Command | TextRun | Invalid
+Token = EscPosCommand | TextRun | Invalid
 
 # Fixed-length commands: the bytes after the prefix and the number of parameter bytes that follow.
 _FIXED: dict[int, dict[bytes, int]] = {
@@ -213,7 +215,7 @@ class Tokenizer:
                 end += 1
             return TextRun(data[position:end])
         if byte in _CONTROLS:
-            return Command(_CONTROLS[byte], data[position : position + 1])
+            return EscPosCommand(_CONTROLS[byte], data[position : position + 1])
         if byte not in _PREFIX_NAMES:
             raise UnknownCommandError(offset, f"stray control byte 0x{byte:02X}")
         view = data[position : position + 8]  # enough to tell any command apart
@@ -240,10 +242,10 @@ class Tokenizer:
         raise UnknownCommandError(offset, f"unknown command {_PREFIX_NAMES[byte]} 0x{view[1]:02X}")
 
     @staticmethod
-    def _slice(data: bytes, position: int, size: int | None, name: str) -> Command | None:
+    def _slice(data: bytes, position: int, size: int | None, name: str) -> EscPosCommand | None:
         if size is None or position + size > len(data):
             return None
-        return Command(name, data[position : position + size])
+        return EscPosCommand(name, data[position : position + size])
 
 
 def tokenize(data: bytes) -> list[Token]:

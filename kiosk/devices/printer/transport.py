@@ -17,8 +17,10 @@ from typing import Any, NoReturn
 
 from escpos.exceptions import DeviceNotFoundError
 
+from kiosk.devices.errors import DeviceError
 
-class TransportGone(Exception):
+
+class TransportGone(DeviceError):
     """The printer cannot be reached at all (refused, unplugged, no such device)."""
 
 

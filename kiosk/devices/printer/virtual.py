@@ -22,7 +22,7 @@ from pathlib import Path
 from kiosk.devices.printer.layout import PAPER_GEOMETRY
 from kiosk.devices.printer.paper import FeedRow, ImageRow, Interpreter, Row, TextRow, render_png, render_text
 from kiosk.devices.printer.status import Paper, answer_bytes
-from kiosk.devices.printer.tokenizer import Command, Token, Tokenizer
+from kiosk.devices.printer.tokenizer import EscPosCommand, Token, Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,7 @@ class VirtualPrinter:
         self._jobs: list[PrintedJob] = []
         self._received = 0
         self._silent_gs_r = False
+        self._hang_up_after: int | None = None
         self._listener: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -110,12 +111,15 @@ class VirtualPrinter:
         cutter_error: bool = False,
         silent: bool = False,
         without_gs_r: bool = False,
+        hang_up_after_bytes: int | None = None,
     ) -> None:
         """``silent`` stops answering status queries, like a printer whose answers get lost;
-        ``without_gs_r`` ignores GS r, like a clone that lacks it."""
+        ``without_gs_r`` ignores GS r, like a clone that lacks it; ``hang_up_after_bytes`` drops each TCP
+        connection once it has brought that many bytes, like a cable pulled in the middle of a job."""
         with self._lock:
             self._cover_open, self._cutter_error, self._silent = cover_open, cutter_error, silent
             self._silent_gs_r = without_gs_r
+            self._hang_up_after = hang_up_after_bytes
 
     @property
     def paper(self) -> Paper:
@@ -147,7 +151,7 @@ class VirtualPrinter:
             self._received += len(data)
             due = time.monotonic() + self._lag
             for token in self._tokenizer.feed(data):
-                if isinstance(token, Command) and token.name == "DLE 0x04":
+                if isinstance(token, EscPosCommand) and token.name == "DLE 0x04":
                     if not self._silent and token.arg in (1, 2, 3, 4):
                         replies.append(self._status_byte(token.arg))
                 elif self._lag > 0:
@@ -159,14 +163,14 @@ class VirtualPrinter:
 
     def _process(self, token: Token) -> bytes:
         """Print one token; returns its answer, if it has one. Runs under the lock."""
-        if isinstance(token, Command) and token.name == "GS r":
+        if isinstance(token, EscPosCommand) and token.name == "GS r":
             # Answered in turn, and not while stopped: the driver's sign that a job has printed.
             if self._silent or self._silent_gs_r or not self._online():
                 return b""
             return bytes([0x03 if token.arg in (1, 49) and self._paper is Paper.NEAR_END else 0])
         self._interpreter.apply(token)
         self._collect()
-        if isinstance(token, Command) and token.name == "GS V":
+        if isinstance(token, EscPosCommand) and token.name == "GS V":
             self._finish_job("cut")
         return b""
 
@@ -304,6 +308,7 @@ class VirtualPrinter:
 
         with self._lock:
             self._reply_sink = send
+        received = 0
         try:
             while not self._stop.is_set():
                 if not select.select([connection], [], [], 0.1)[0]:
@@ -314,6 +319,12 @@ class VirtualPrinter:
                     return
                 if not data:
                     return
+                with self._lock:
+                    hang_up_after = self._hang_up_after
+                if hang_up_after is not None and received + len(data) >= hang_up_after:
+                    self.feed(data[: hang_up_after - received])
+                    return  # the cable is out: the rest never arrives and nothing is answered
+                received += len(data)
                 reply = self.feed(data)
                 if reply:
                     send(reply)

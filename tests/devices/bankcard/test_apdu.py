@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from kiosk.devices.bankcard import apdu
-from kiosk.devices.bankcard.errors import CardDataError
+from kiosk.devices.bankcard.errors import BankCardDataError
 
 
 def test_commands() -> None:
@@ -44,14 +44,14 @@ def test_6cxx_resends_the_command_with_the_le_the_card_asked_for() -> None:
 
 def test_a_card_that_announces_data_for_ever_is_stopped() -> None:
     sent, transmit = scripted(*["6101"] * 50)
-    with pytest.raises(CardDataError, match="keeps announcing"):
+    with pytest.raises(BankCardDataError, match="keeps announcing"):
         apdu.exchange(transmit, apdu.select(b"\xa0\x00\x00\x03\x33"))
     assert len(sent) == apdu.MAX_RESPONSE_CHAIN + 1
 
 
 @pytest.mark.parametrize("raw", ["", "90"])
 def test_a_response_without_status_word_is_card_data_error(raw: str) -> None:
-    with pytest.raises(CardDataError):
+    with pytest.raises(BankCardDataError):
         apdu.RApdu.from_bytes(bytes.fromhex(raw))
 
 

@@ -1,4 +1,5 @@
-"""``kiosk devices bankcard read|emulate`` as real processes: in process (sim://) and through pcscd."""
+"""``kiosk devices bankcard read|emulate`` as real processes of the installed ``kiosk`` command, logging at
+DEBUG (``-v``) so that the secrets check sees every log line: in process (sim://) and through pcscd."""
 
 from __future__ import annotations
 
@@ -6,21 +7,21 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 from kiosk.devices.bankcard.pcscd import PrivatePcscd
 from kiosk.devices.bankcard.virtual_card import CARDS_DIR
 
+from ..support import installed
 from .support import EXPECTED, SECRETS
 
-HARNESS = Path(__file__).with_name("cli_harness.py")
+BANKCARD = [installed("kiosk"), "-v", "devices", "bankcard"]
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(HARNESS), "bankcard", *args],
+        [*BANKCARD, *args],
         capture_output=True,
         text=True,
         timeout=30,
@@ -72,7 +73,7 @@ def test_emulate_a_card_file_and_read_it_through_pcscd(pcscd: PrivatePcscd) -> N
     card_file = CARDS_DIR / "t0_two_applications.json"
     command = ["emulate", "--card", str(card_file), "--port", str(pcscd.vpcd_port)]
     emulator = subprocess.Popen(
-        [sys.executable, str(HARNESS), "bankcard", *command],
+        [*BANKCARD, *command],
         cwd=ROOT,
         stderr=subprocess.PIPE,
         text=True,

@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from kiosk.devices.bankcard.errors import CardExpired, CardMute, CardRemoved, ReaderGone
+from kiosk.devices.bankcard.errors import BankCardRemoved, CardExpired, CardMute, ReaderGone
 from kiosk.devices.bankcard.pcsc_reader import PcscBankCardReader
 from kiosk.devices.bankcard.pcscd import PrivatePcscd
-from kiosk.devices.bankcard.reader import CardInserted, CardWithdrawn
+from kiosk.devices.bankcard.reader import BankCardInserted, BankCardWithdrawn
 from kiosk.devices.bankcard.virtual_card import VirtualCard
 from kiosk.devices.bankcard.vpcd import VpcdCard
 from kiosk.devices.base import DeviceState
@@ -61,15 +61,15 @@ def test_insert_and_withdraw_events(reader: PcscBankCardReader, insert: Insert) 
     events = Recorder()
     reader.subscribe_cards(events)
     vpcd_card = insert(card("pboc_debit_contactless"))
-    events.wait_count(CardInserted, 1, timeout=5)
+    events.wait_count(BankCardInserted, 1, timeout=5)
     vpcd_card.remove()
-    events.wait_count(CardWithdrawn, 1, timeout=5)
+    events.wait_count(BankCardWithdrawn, 1, timeout=5)
 
 
 def test_a_card_pulled_mid_read(reader: PcscBankCardReader, insert: Insert) -> None:
     vpcd_card = insert(card("pboc_debit_contactless"))
     vpcd_card.pull_after(3)  # gone after the SELECT of the application
-    with pytest.raises(CardRemoved) as caught:
+    with pytest.raises(BankCardRemoved) as caught:
         reader.wait_and_read(timeout=10).result(timeout=10)
     assert caught.value.message_key == "bankcard.removed"
 

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from kiosk.devices.bankcard import apdu
 from kiosk.devices.bankcard.card import HolderIdType, mask_pan
 from kiosk.devices.bankcard.errors import (
+    BankCardDataError,
     BankCardError,
-    CardDataError,
     CardExpired,
     LuhnCheckFailed,
     UnsupportedCard,
@@ -155,7 +155,7 @@ def test_pan_mismatch_between_5a_and_track2_is_card_data_error() -> None:
     app = profile.applications[0]
     elements = dict(app.elements) | {0x5A: bytes.fromhex("6217000000000023451F")}
     forged = dataclasses.replace(profile, applications=(dataclasses.replace(app, elements=elements),))
-    with pytest.raises(CardDataError, match="5A and in track 2 differ"):
+    with pytest.raises(BankCardDataError, match="5A and in track 2 differ"):
         read_card(counting(VirtualCard(forged))[1], today=TODAY)
 
 

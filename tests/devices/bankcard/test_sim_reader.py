@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from kiosk.devices.bankcard.errors import CardMute, CardRemoved
-from kiosk.devices.bankcard.reader import CardInserted, CardWithdrawn, SimBankCardReader
+from kiosk.devices.bankcard.errors import BankCardRemoved, CardMute
+from kiosk.devices.bankcard.reader import BankCardInserted, BankCardWithdrawn, SimBankCardReader
 from kiosk.devices.base import CommandCancelled, DeviceConfigError, DeviceState
 from kiosk.devices.registry import open_device
 
@@ -53,13 +53,13 @@ def test_insert_read_withdraw_with_events(reader: SimBankCardReader) -> None:
     reader.insert(card("pboc_credit_contact"))
     assert future.result(timeout=5).public() == EXPECTED["pboc_credit_contact"][1]
     reader.remove()
-    events.wait_count(CardWithdrawn, 1)
-    assert [type(e) for e in events.events] == [CardInserted, CardWithdrawn]
+    events.wait_count(BankCardWithdrawn, 1)
+    assert [type(e) for e in events.events] == [BankCardInserted, BankCardWithdrawn]
     assert reader.statistics.reads == 1 and reader.statistics.commands > 0
 
 
 def test_reading_an_empty_reader_says_removed(reader: SimBankCardReader) -> None:
-    with pytest.raises(CardRemoved) as caught:
+    with pytest.raises(BankCardRemoved) as caught:
         reader.read().result(timeout=5)
     assert caught.value.message_key == "bankcard.removed"
     assert reader.statistics.failures == 1

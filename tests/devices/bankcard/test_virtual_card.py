@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from kiosk.devices.bankcard import apdu, tlv
-from kiosk.devices.bankcard.virtual_card import CARDS_DIR, CardFileError, load_card_file
+from kiosk.devices.bankcard.virtual_card import CARDS_DIR, BankCardFileError, load_card_file
 
 from .support import card
 
@@ -126,14 +126,14 @@ def test_card_file_errors_name_the_problem(
     change(data)
     path = tmp_path / "card.json"
     path.write_text(json.dumps(data))
-    with pytest.raises(CardFileError, match=message) as caught:
+    with pytest.raises(BankCardFileError, match=message) as caught:
         load_card_file(path)
     assert "6217000000000012348" not in str(caught.value)
 
 
 def test_unreadable_card_files(tmp_path: Path) -> None:
-    with pytest.raises(CardFileError, match="cannot read the card file"):
+    with pytest.raises(BankCardFileError, match="cannot read the card file"):
         load_card_file(tmp_path / "missing.json")
     (tmp_path / "bad.json").write_text("{")
-    with pytest.raises(CardFileError, match="not valid JSON"):
+    with pytest.raises(BankCardFileError, match="not valid JSON"):
         load_card_file(tmp_path / "bad.json")

@@ -1,21 +1,20 @@
-"""``kiosk devices printer test|status|emulate`` as real processes, through a tiny harness (kiosk/cli.py
-registers the same ``add_commands``)."""
+"""``kiosk devices printer test|status|emulate`` as real processes: the installed ``kiosk`` command, so a
+printer command that is not wired into it fails here."""
 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parents[3]
-HARNESS = Path(__file__).with_name("harness.py")
-ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+from ..support import installed
+
+KIOSK = installed("kiosk")
 
 
 def last_line(text: str) -> str:
@@ -25,11 +24,10 @@ def last_line(text: str) -> str:
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(HARNESS), "printer", *args],
+        [KIOSK, "devices", "printer", *args],
         capture_output=True,
         text=True,
         encoding="utf-8",
-        env=ENV,
         timeout=60,
     )
 
@@ -44,8 +42,8 @@ def emulate(tmp_path: Path) -> Iterator[Emulator]:
     def start(*options: str) -> tuple[subprocess.Popen[str], str]:
         process = subprocess.Popen(
             [
-                sys.executable,
-                str(HARNESS),
+                KIOSK,
+                "devices",
                 "printer",
                 "emulate",
                 "--port",
@@ -58,7 +56,6 @@ def emulate(tmp_path: Path) -> Iterator[Emulator]:
             stderr=subprocess.PIPE,
             text=True,
             encoding="utf-8",
-            env=ENV,
         )
         started.append(process)
         assert process.stdout is not None
@@ -93,15 +90,16 @@ def test_test_slip_prints_and_the_emulator_says_where_it_went(emulate: Emulator,
 def test_status_in_words_and_as_json(emulate: Emulator) -> None:
     _, url = emulate("--paper", "near_end")
     words = run("status", "--url", url)
-    assert (words.returncode, words.stdout) == (0, "ready, paper near end\n")
+    assert (words.returncode, words.stdout) == (0, "ready, paper near end\nprint confirmation: GS r\n")
     as_json = run("status", "--url", url, "--json")
     assert as_json.returncode == 0
     status = json.loads(as_json.stdout)
-    assert (status["paper"], status["ready"], status["state"], status["problem"]) == (
+    assert (status["paper"], status["ready"], status["state"], status["problem"], status["confirmation"]) == (
         "near_end",
         True,
         "idle",
         None,
+        "gs_r",
     )
 
 
@@ -141,3 +139,27 @@ def test_a_write_only_printer_never_passes_the_test(tmp_path: Path) -> None:
         "kiosk devices printer test: no answer (sent, but this connection cannot read the printer's status)"
     )
     assert target.read_bytes().startswith(b"\x1b@\x1c&")  # the slip went out all the same
+
+
+def test_a_printer_without_gs_r_prints_the_test_slip_out_of_the_box(
+    emulate: Emulator, tmp_path: Path
+) -> None:
+    """Most kiosk printers answer DLE EOT but not GS r: with the default URL the slip prints, the command
+    says how it was judged, and nothing waits for a confirmation that never comes."""
+    _, url = emulate("--without-gs-r")
+    started = time.monotonic()
+    result = run("test", "--url", url)
+    assert time.monotonic() - started < 10  # the old default waited confirm_ms (20 s), then failed
+    assert (result.returncode, result.stdout) == (
+        0,
+        "test slip printed (ready, 1 character(s) replaced as designed; "
+        "print confirmation: not supported, judged by status)\n",
+    )
+    assert "打印机测试页" in (tmp_path / "job-0001.txt").read_text(encoding="utf-8")
+    status = run("status", "--url", url)
+    assert (status.returncode, status.stdout) == (
+        0,
+        "ready\nprint confirmation: not supported, judged by status\n",
+    )
+    as_json = json.loads(run("status", "--url", url, "--json").stdout)
+    assert (as_json["ready"], as_json["confirmation"]) == (True, "not_supported")

@@ -7,6 +7,7 @@ import os
 import select
 import socket
 import threading
+import time
 import tty
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ from kiosk.devices.base import DeviceConfigError, DeviceState, HealthLevel
 from kiosk.devices.printer.chinese import Codec
 from kiosk.devices.printer.driver import (
     REPRINT_NOTE,
+    Confirmation,
     EscposPrinter,
     PrinterProfile,
     PrinterStatusChanged,
@@ -360,15 +362,79 @@ def test_a_job_counts_as_printed_only_once_the_printer_has_printed_it(tmp_path: 
             careful.close().result(10)
 
 
-def test_a_printer_without_gs_r_is_unconfirmed_unless_told_not_to_wait(
+def test_a_job_the_printer_never_confirms_is_unconfirmed(
     virtual: VirtualPrinter, open_printer: Opener
 ) -> None:
+    """The printer answered GS r when it opened, so a job it then never confirms is not called printed."""
+    printer = open_printer(f"{virtual.url}?confirm_ms=300")
+    assert printer.confirmation is Confirmation.GS_R
     virtual.set_condition(without_gs_r=True)
-    waiting = open_printer(f"{virtual.url}?confirm_ms=300")
-    outcome = waiting.print_receipt(ACCOUNT).result(10)
+    outcome = printer.print_receipt(ACCOUNT).result(10)
     assert (outcome.result, outcome.reason) == (
         PrintResult.UNCONFIRMED,
         "the printer never confirmed the end of the job",
     )
-    waiting.close().result(10)
-    assert open_printer(f"{virtual.url}?confirm_ms=0").print_receipt(ACCOUNT).result(10).printed
+
+
+def test_a_printer_without_gs_r_is_judged_by_status_out_of_the_box(
+    virtual: VirtualPrinter, open_printer: Opener
+) -> None:
+    """Common kiosk printers answer DLE EOT but not GS r: the driver finds out when it opens and judges
+    each job by the status after it, instead of waiting ``confirm_ms`` for an answer that never comes."""
+    virtual.set_condition(without_gs_r=True)
+    printer = open_printer(virtual.url)
+    assert printer.confirmation is Confirmation.NOT_SUPPORTED
+    started = time.monotonic()
+    outcome = printer.print_receipt(ACCOUNT).result(10)
+    assert time.monotonic() - started < 2
+    assert (outcome.result, outcome.reason) == (PrintResult.PRINTED, "printed, judged by status")
+    assert virtual.wait_for_jobs(1)[0].complete
+    virtual.set_condition(without_gs_r=True, cover_open=True)
+    failed = printer.print_receipt(ACCOUNT).result(10)
+    assert (failed.result, failed.reason, failed.started) == (PrintResult.FAILED, "cover open", False)
+
+
+def test_a_printer_without_gs_r_that_fails_during_the_job_is_failed(
+    virtual: VirtualPrinter, open_printer: Opener
+) -> None:
+    virtual.set_condition(without_gs_r=True)
+    printer = open_printer(virtual.url)
+    virtual.set_paper(Paper.OK, run_out_after_rows=10)
+    outcome = printer.print_receipt(ACCOUNT).result(10)
+    assert (outcome.result, outcome.reason, outcome.started) == (
+        PrintResult.FAILED,
+        "paper out during the job",
+        True,
+    )
+
+
+def test_gs_r_is_probed_once_the_printer_is_ready(virtual: VirtualPrinter, open_printer: Opener) -> None:
+    """A stopped printer does not answer GS r, so a printer that opens without paper is not written off
+    as one without GS r: it is asked again once it is ready."""
+    virtual.set_paper(Paper.OUT)
+    printer = open_printer(virtual.url)
+    assert printer.confirmation is Confirmation.UNKNOWN
+    virtual.set_paper(Paper.OK)
+    assert printer.read_status().result(10).ready
+    assert printer.confirmation is Confirmation.GS_R
+    virtual.set_paper(Paper.OK, run_out_after_rows=10)
+    outcome = printer.print_receipt(ACCOUNT).result(10)
+    assert (outcome.result, outcome.reason) == (PrintResult.FAILED, "paper out during the job")
+    virtual.set_paper(Paper.OK)
+    assert open_printer(f"{virtual.url}?confirm_ms=0").confirmation is Confirmation.OFF
+
+
+@pytest.mark.parametrize("gs_r", [True, False], ids=["confirmed by GS r", "judged by status"])
+def test_a_connection_lost_mid_job_fails_the_job(
+    virtual: VirtualPrinter, open_printer: Opener, gs_r: bool
+) -> None:
+    virtual.set_condition(without_gs_r=not gs_r)
+    printer = open_printer(virtual.url)
+    virtual.set_condition(without_gs_r=not gs_r, hang_up_after_bytes=200)
+    outcome = printer.print_receipt(ACCOUNT).result(10)
+    assert (outcome.result, outcome.reason, outcome.started) == (PrintResult.FAILED, "connection lost", True)
+    assert printer.state is DeviceState.NO_DEVICE
+    (half,) = virtual.wait_for_jobs(1)
+    assert not half.complete
+    virtual.set_condition(without_gs_r=not gs_r)
+    assert printer.print_receipt(ACCOUNT).result(10).printed  # it reconnects for the next job

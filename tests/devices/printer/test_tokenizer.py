@@ -12,7 +12,7 @@ from kiosk.devices.printer.encoder import EncoderProfile, encode_items
 from kiosk.devices.printer.layout import lay_out
 from kiosk.devices.printer.tokenizer import (
     MAX_PAYLOAD,
-    Command,
+    EscPosCommand,
     EscPosError,
     Invalid,
     PayloadTooLargeError,
@@ -39,7 +39,7 @@ _ESCPOSISH = st.lists(
 
 
 def _names(tokens: list) -> list[str]:
-    return [token.name if isinstance(token, Command) else type(token).__name__ for token in tokens]
+    return [token.name if isinstance(token, EscPosCommand) else type(token).__name__ for token in tokens]
 
 
 def test_commands_text_and_controls() -> None:
