@@ -1,17 +1,20 @@
-"""The Kivy application: fonts, navigation, the idle wipe, card events, and the bridge that brings worker
-results back to the UI thread. Import only after `kiosk.display.prepare_kivy()`."""
+"""The Kivy application: fonts, navigation, the idle wipe, card events, the bridge that brings worker
+results back to the UI thread, and what happens when a callback raises. Import only after
+`kiosk.display.prepare_kivy()`."""
 
 from __future__ import annotations
 
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
+from kivy.base import ExceptionHandler, ExceptionManager
 from kivy.clock import Clock
 from kivy.config import Config
 from kivy.core.text import DEFAULT_FONT, LabelBase
@@ -25,7 +28,8 @@ from kiosk.display import WindowPlan
 from kiosk.i18n import N_
 from kiosk.screens import SCREENS, make_screen
 from kiosk.services.citizen import CardHolder
-from kiosk.services.idcard import CardEvent, CardPlaced, CardRemoved, CardUnreadable
+from kiosk.services.faults import RecoveryBudget, redacted_traceback
+from kiosk.services.idcard import CardEvent, CardPlaced, CardTaken, CardUnreadable
 from kiosk.services.idle import IdlePhase, IdleTimer
 from kiosk.widgets import theme
 
@@ -52,6 +56,40 @@ def _pin_input_providers() -> None:
 
 LARGE_TEXT_SCALE = 1.25
 _CONFIG_APPLY_TIMEOUT_S = 10
+# The exit status after the kiosk stopped itself because it could not recover from faults (EX_SOFTWARE):
+# a service manager restarts it.
+EXIT_FAULT = 70
+
+
+class _CarryOn(ExceptionHandler):
+    """Kivy's last resort for an exception in any callback on the UI thread (a tap, a Clock event, a
+    binding). Without it the kiosk ends, with a citizen's visit on the screen. With it: the fault is
+    logged without personal data, the visit is wiped, the citizen is told calmly to try again, and the
+    kiosk carries on. A fault that comes back at once, or one while recovering, stops the kiosk instead
+    (cleanly, with EXIT_FAULT), so that it starts afresh rather than loop."""
+
+    def __init__(self, app: KioskApp) -> None:
+        self._app = app
+        self._budget = RecoveryBudget()
+        self._gave_up = False
+
+    def handle_exception(self, exception: BaseException) -> int:
+        if not isinstance(exception, Exception):  # SystemExit, KeyboardInterrupt: meant to end the app
+            return ExceptionManager.RAISE
+        if self._gave_up:  # stopping already; the same fault may come back every frame until then
+            return ExceptionManager.PASS
+        log.error("unexpected error on the UI thread; wiping the visit\n%s", redacted_traceback(exception))
+        if not self._budget.spend():
+            log.critical("too many unexpected errors within a minute; stopping the kiosk to start afresh")
+        else:
+            try:
+                self._app.recover_from_fault()
+                return ExceptionManager.PASS
+            except Exception as again:
+                log.critical("recovering failed too; stopping the kiosk\n%s", redacted_traceback(again))
+        self._gave_up = True
+        self._app.request_stop(exit_status=EXIT_FAULT)
+        return ExceptionManager.PASS
 
 
 class KioskApp(App):
@@ -75,6 +113,10 @@ class KioskApp(App):
         # Bumped at every wipe: results that arrive for an earlier visit are dropped, never shown.
         self._visit_generation = 0
         self._overlay: Any = None
+        self._fault_handler = _CarryOn(self)
+        self._stop_requested = False
+        self._loop_ended = threading.Event()  # nothing scheduled on the Clock runs any more
+        self.exit_status = 0
         self.title = "HPF Kiosk"
 
     # -- translation ----------------------------------------------------------------------------------
@@ -122,9 +164,20 @@ class KioskApp(App):
 
     def _stop_on_signal(self, signum: int, _frame: Any) -> None:
         log.info("signal %d: stopping", signum)
-        Clock.schedule_once(lambda _dt: self.stop(), 0)
+        Clock.schedule_once(lambda _dt: self.request_stop(), 0)
+
+    def request_stop(self, exit_status: int = 0) -> None:
+        """Stop the kiosk: its parts stop on a worker while this thread goes on drawing (a configuration
+        apply may be waiting for it), and the window closes once they have stopped."""
+        if self._stop_requested:
+            return
+        self._stop_requested = True
+        self.exit_status = exit_status
+        stopping = self.runtime.stop()
+        stopping.add_done_callback(lambda _f: Clock.schedule_once(lambda _dt: self.stop(), 0))
 
     def on_start(self) -> None:
+        ExceptionManager.add_handler(self._fault_handler)
         # SDL turns SIGTERM into a window-close request, which kiosk mode refuses: the service manager's
         # stop would hang until it kills the kiosk. Our own handlers stop the app cleanly instead.
         signal.signal(signal.SIGTERM, self._stop_on_signal)
@@ -148,7 +201,11 @@ class KioskApp(App):
             Clock.schedule_once(self._build_next_screen, 0)
 
     def on_stop(self) -> None:
-        self.runtime.close()
+        # Also reached without request_stop (App.stop() called directly, a demo window closed): the stop
+        # starts here then, and the process exits once it has finished. Nothing waits for this thread now.
+        self._loop_ended.set()
+        ExceptionManager.remove_handler(self._fault_handler)
+        self.runtime.stop()
 
     # -- window lockdown ------------------------------------------------------------------------------
 
@@ -167,7 +224,9 @@ class KioskApp(App):
         return self.sm.get_screen(name)  # type: ignore[return-value]
 
     def go(self, name: str, **params: Any) -> None:
-        if name not in _RESTING_SCREENS:
+        if name == "attract" and self.runtime.visit_active.is_set():
+            self.end_visit()  # back to the start (not through the goodbye) ends the visit all the same
+        elif name not in _RESTING_SCREENS:
             self.runtime.visit_active.set()
         self.screen(name).prepare(**params)
         self.sm.current = name
@@ -194,17 +253,30 @@ class KioskApp(App):
         self.go("goodbye", receipt=receipt)
 
     def end_visit(self) -> None:
+        # The citizen is forgotten here, on this thread, before anything else can begin the next visit.
+        self.runtime.end_visit()
         self._visit_generation += 1
         self.pending_service = "overview"
         self.receipt_printed = False
-        self.background(self.runtime.citizen.end_visit)
         for screen in self.sm.screens:
             screen.wipe()  # type: ignore[attr-defined]
         self._hide_overlay()
         if self.locale != self.runtime.settings.kiosk.locale:
             self.toggle_locale()
         self.text_scale = LARGE_TEXT_SCALE if self.runtime.policy.large_text_default else 1.0
-        self.background(self.runtime.visit_ended)
+
+    def recover_from_fault(self) -> None:
+        """After an unexpected exception on this thread: wipe the visit and say calmly that it did not work;
+        the notice goes back to the attract screen."""
+        self.end_visit()
+        self.go(
+            "notice",
+            title=N_("Sorry, something went wrong"),
+            body=N_(
+                "Everything you entered has been cleared. Please place your ID card again to start over."
+            ),
+            then="attract",
+        )
 
     def toggle_large_text(self) -> None:
         self.text_scale = 1.0 if self.text_scale > 1.0 else LARGE_TEXT_SCALE
@@ -224,8 +296,14 @@ class KioskApp(App):
             done.set()
 
         Clock.schedule_once(apply, 0)
-        if not done.wait(_CONFIG_APPLY_TIMEOUT_S):
-            raise TimeoutError("the UI did not take the new configuration in time")
+        deadline = time.monotonic() + _CONFIG_APPLY_TIMEOUT_S
+        while not done.wait(0.1):
+            if self._loop_ended.is_set():
+                # The window is closing: there is no screen left to update, and that is no reason to roll
+                # the configuration back. The next start reads it from its store.
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError("the UI did not take the new configuration in time")
         if failure:
             raise failure[0]
 
@@ -265,7 +343,7 @@ class KioskApp(App):
             error = future.exception()
             if error is not None:
                 if on_error is None:
-                    log.error("background task failed: %s", type(error).__name__)
+                    log.error("background task failed\n%s", redacted_traceback(error))
                 else:
                     on_error(error)
             elif on_result is not None:
@@ -284,22 +362,17 @@ class KioskApp(App):
         if isinstance(event, CardPlaced):
             if current in _WELCOMING_SCREENS:
                 self._welcome(event.holder)
-        elif isinstance(event, CardRemoved):
+        elif isinstance(event, CardTaken):
             if current == "goodbye":
                 self.screen("goodbye").card_taken()  # type: ignore[attr-defined]
         elif isinstance(event, CardUnreadable) and current == "card":
             self.screen("card").show_read_problem(event.reason)  # type: ignore[attr-defined]
 
     def _welcome(self, holder: CardHolder) -> None:
-        if holder.expired:
-            self.go(
-                "notice",
-                title=N_("This ID card has expired"),
-                body=N_("Please use a valid ID card, or ask at the counter."),
-                then="goodbye",
-            )
+        refused = self.runtime.citizen.card_placed(holder)
+        if refused is not None:
+            self.go("notice", title=refused.title, body=refused.body, then="goodbye")
             return
-        self.runtime.citizen.begin_visit(holder)
         self.go("password")
 
     # -- idle -----------------------------------------------------------------------------------------

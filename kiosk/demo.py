@@ -6,10 +6,12 @@ reader is the SAM-protocol emulator on a pseudo-terminal, read through the real 
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,19 +81,31 @@ def start_central(terminal_id: str, secret: str, operator_key: Path) -> tuple[su
         "0",
         "--demo",
     ]
-    command += ["--terminal", f"{terminal_id}={secret}"]
     command += ["--operator-token", DEMO_OPERATOR_TOKEN, "--operator-key", str(operator_key)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    deadline = time.monotonic() + CENTRAL_START_TIMEOUT_S
-    line = ""
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], 0.2)
-        if ready:
-            line = process.stdout.readline()
-            break
-        if process.poll() is not None:
-            break
+    # The kiosk's secret goes to the central in a file of mode 0600 (mkstemp's), never on a command line
+    # that `ps` shows; the central reads it at start-up, so it is gone once the central listens.
+    descriptor, terminals_file = tempfile.mkstemp(prefix="kiosk-demo-terminals-", suffix=".toml")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            # A JSON string is a valid TOML basic string for the printable text a secret is.
+            handle.write(
+                f"[[terminal]]\nid = {json.dumps(terminal_id)}\nsecret = {json.dumps(secret)}\n"
+                f"group = {json.dumps(DEMO_GROUP)}\n"
+            )
+        command += ["--terminals", terminals_file]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert process.stdout is not None
+        deadline = time.monotonic() + CENTRAL_START_TIMEOUT_S
+        line = ""
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([process.stdout], [], [], 0.2)
+            if ready:
+                line = process.stdout.readline()
+                break
+            if process.poll() is not None:
+                break
+    finally:
+        os.unlink(terminals_file)
     if not line.startswith("listening on "):
         process.kill()
         raise DemoError(
@@ -101,8 +115,18 @@ def start_central(terminal_id: str, secret: str, operator_key: Path) -> tuple[su
     return process, line.removeprefix("listening on ").strip()
 
 
+def _move_old_outbox_key(settings: Settings) -> None:
+    # A demo data dir from before `outbox.key_file` holds its outbox's key; without the move the outbox
+    # would refuse to open (its rows need that key).
+    old, new = settings.kiosk.data_dir / "outbox.key", settings.outbox.key_file
+    if old.is_file() and old != new and not new.exists():
+        new.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        old.rename(new)
+
+
 def start_demo_parts(settings: Settings) -> tuple[Settings, DemoParts]:
     """Start the central and the emulated reader; return settings pointing at them."""
+    _move_old_outbox_key(settings)
     _key, operator_pub = demo_operator_keys(settings.kiosk.data_dir)
     central, base_url = start_central(settings.kiosk.id, settings.central.secret(), operator_pub)
     try:

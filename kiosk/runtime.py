@@ -3,14 +3,18 @@
 Two steps: `build_runtime()` makes what the first frame needs (settings, fonts, translations, the ID card
 reader, the central client); `start_background_services()`, on a worker once the attract screen is up,
 makes and starts the rest (outbox and forwarder, printer, remote configuration, fleet agent). SQLAlchemy,
-python-escpos and cryptography are imported there, not while the kiosk starts.
+python-escpos and cryptography are imported there, not while the kiosk starts. A part that fails to start
+is reported in the heartbeat (`problems`) and the kiosk offers what still works. `stop()` stops them all
+in reverse order, off the UI thread, under one deadline.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +29,7 @@ from kiosk.fonts import UiFonts, find_ui_fonts
 from kiosk.i18n import Translator
 from kiosk.services.background import Background
 from kiosk.services.citizen import CitizenService
-from kiosk.services.demo import DemoService
+from kiosk.services.faults import one_line_reason, redacted_traceback
 from kiosk.services.fleet import FleetAgent
 from kiosk.services.health import KioskHealth
 from kiosk.services.idcard import IdCardService
@@ -39,8 +43,23 @@ if TYPE_CHECKING:
     from kiosk.offline_queue.outbox import Outbox
     from kiosk.receipts.data import ReceiptBranding
     from kiosk.remote_config.schema import RemoteConfig
+    from kiosk.services.demo import DemoService
     from kiosk.services.printing import PrintService
     from kiosk.services.remote_config import RemoteConfigService
+    from kiosk.services.shutdown import StopReport, StopStep
+
+log = logging.getLogger(__name__)
+
+# Every part stopped within this; a service manager's own stop timeout (systemd: 90 s) is far above it.
+STOP_DEADLINE_S = 15.0
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A part that did not start: named in the heartbeat until the kiosk is restarted."""
+
+    part: str  # idcard | printer | remote_config | outbox | forwarder | fleet
+    reason: str  # one line, for operators; no personal data (no citizen is involved at start)
 
 
 @dataclass
@@ -62,6 +81,10 @@ class Runtime:
     outbox: Outbox | None = None
     forwarder: Forwarder | None = None
     connectivity: str = "online"  # from the outbox forwarder: online | degraded | offline
+    problems: list[Problem] = field(default_factory=list)
+    # The centre's clean-up after a visit (closing the session) runs here, on a lane of its own, so a slow
+    # centre never makes the next citizen's requests queue behind the last one's good-byes.
+    cleanup: Background = field(default_factory=lambda: Background(workers=1, name="kiosk-cleanup"))
     # Set while a citizen is being served: configuration changes wait until it clears.
     visit_active: threading.Event = field(default_factory=threading.Event)
     started_at: float = field(default_factory=time.monotonic)
@@ -70,6 +93,9 @@ class Runtime:
     # Called (on the forwarder's thread) with "online", "degraded" or "offline" when that changes.
     connectivity_listeners: list[Callable[[str], None]] = field(default_factory=list)
     _closed: threading.Event = field(default_factory=threading.Event)
+    _lifecycle: threading.Lock = field(default_factory=threading.Lock)
+    _start_done: threading.Event | None = None  # made when the start begins, set when it has ended
+    _stopping: Future[StopReport] | None = None
 
     @property
     def printer_configured(self) -> bool:
@@ -99,6 +125,22 @@ class Runtime:
         for listener in list(self.config_listeners):
             listener(config)
 
+    @property
+    def transactions_available(self) -> bool:
+        """Whether the kiosk may take a transaction now: only when it can keep it (the outbox is open).
+        Queries and printing do not need the outbox and stay available either way."""
+        return self.transactions_unavailable_reason is None
+
+    @property
+    def transactions_unavailable_reason(self) -> str | None:
+        """Why transactions are not taken now (for operators and logs), or None when they are."""
+        if self._closed.is_set():
+            return "the kiosk is stopping"
+        if self.outbox is not None:
+            return None
+        problem = next((p for p in self.problems if p.part == "outbox"), None)
+        return f"the outbox did not open: {problem.reason}" if problem else "the outbox is not open yet"
+
     def status(self) -> dict[str, Any]:
         """The heartbeat's content: latest state only."""
         return {
@@ -109,6 +151,7 @@ class Runtime:
             "paper": self.printing.printer.last_status.paper.value if self.printing else None,
             "outbox": self._outbox_status(),
             "connectivity": self.connectivity,
+            "problems": [{"part": p.part, "reason": p.reason} for p in self.problems],
         }
 
     def _outbox_bounds(self) -> BoundsPolicy:
@@ -137,50 +180,164 @@ class Runtime:
                 listener(self.connectivity)
 
     def start_background_services(self) -> None:
-        """On a worker, after the first frame: make and start everything the first frame did not need."""
-        from kiosk.offline_queue.forwarder import Forwarder
+        """On a worker, after the first frame: make and start everything the first frame did not need.
+
+        Each part starts on its own: one that fails is logged with its traceback and listed in `problems`
+        (and so in the heartbeat), and the kiosk carries on with the others."""
+        with self._lifecycle:
+            if self._closed.is_set():  # the app stopped before this began: start nothing
+                return
+            self._start_done = threading.Event()
+        settings = self.settings
+        parts: list[tuple[str, Callable[[], None]]] = [("idcard", self.idcard.start)]
+        printer_url = settings.devices.printer
+        if printer_url:
+            parts.append(("printer", lambda: self._start_printer(printer_url)))
+        if settings.remote.operator_keys:
+            parts.append(("remote_config", self._start_remote_config))
+        # After the configuration: the outbox takes its bounds from it, and only when it opens.
+        parts += [
+            ("outbox", self._open_outbox),
+            ("forwarder", self._start_forwarder),
+            ("fleet", self.fleet.start),
+        ]
+        try:
+            for part, start in parts:
+                if self._closed.is_set():  # the app stopped while this was starting: start nothing more
+                    return
+                self._start_part(part, start)
+        finally:
+            self._start_done.set()
+
+    def _start_part(self, part: str, start: Callable[[], None]) -> None:
+        try:
+            start()
+        except Exception as exc:
+            reason = one_line_reason(exc)
+            log.error(
+                "%s did not start (%s); the kiosk carries on without it\n%s",
+                part,
+                reason,
+                redacted_traceback(exc),
+            )
+            self.problems.append(Problem(part, reason))
+
+    def _start_printer(self, url: str) -> None:
+        from kiosk.services.printing import PrintService
+
+        printer = open_device("printer", url, stats_dir=self.settings.kiosk.data_dir / "devices")
+        self.printing = PrintService(printer, self.citizen, self.receipt_branding)  # type: ignore[arg-type]
+
+    def _start_remote_config(self) -> None:
+        remote = _remote_config_service(self)
+        self.remote = remote
+        self.fleet.attach(remote)
+        self.apply_config(remote.start())
+
+    def _open_outbox(self) -> None:
         from kiosk.offline_queue.outbox import Outbox
 
-        settings = self.settings
-        self.idcard.start()
-        if settings.devices.printer:
-            from kiosk.services.printing import PrintService
+        outbox = Outbox.open(
+            self.settings.kiosk.data_dir, key_file=self.settings.outbox.key_file, bounds=self._outbox_bounds()
+        )
+        outbox.events.subscribe(self._on_outbox_event)
+        self.outbox = outbox
 
-            printer = open_device(
-                "printer", settings.devices.printer, stats_dir=settings.kiosk.data_dir / "devices"
-            )
-            self.printing = PrintService(printer, self.citizen, self.receipt_branding)  # type: ignore[arg-type]
-        if settings.remote.operator_keys:
-            self.remote = _remote_config_service(self)
-            self.fleet.attach(self.remote)
-            self.apply_config(self.remote.start())
-        # After the configuration: the outbox takes its bounds from it, and only when it opens.
-        self.outbox = Outbox.open(settings.kiosk.data_dir, bounds=self._outbox_bounds())
-        self.outbox.events.subscribe(self._on_outbox_event)
-        self.forwarder = Forwarder(self.outbox, self.central)
-        if self._closed.is_set():  # the app stopped while this was starting: start nothing more
+    def _start_forwarder(self) -> None:
+        if self.outbox is None:  # its failure is already listed as the outbox's
             return
-        self.forwarder.start()
-        self.fleet.start()
+        from kiosk.offline_queue.forwarder import Forwarder
 
-    def visit_ended(self) -> None:
-        """On a worker, after a citizen's visit: a deferred configuration is applied now."""
+        forwarder = Forwarder(self.outbox, self.central)
+        forwarder.start()
+        self.forwarder = forwarder
+
+    def end_visit(self) -> None:
+        """On the UI thread, when a citizen's visit ends. Everything of the citizen is forgotten before this
+        returns, so the next citizen's visit, which may begin right after, is never touched by this one's
+        end; only the centre's clean-up (closing the session, with its token taken now) and a configuration
+        deferred during the visit go to a worker."""
+        token = self.citizen.end_visit()
         self.visit_active.clear()
-        if self.remote is not None:
-            self.remote.session_ended()
+        if token is not None:
+            self.cleanup.submit(self.citizen.close_session, token)
+        remote = self.remote
+        if remote is not None:
+            self.cleanup.submit(remote.session_ended)
 
-    def close(self) -> None:
-        self._closed.set()
-        self.fleet.stop()
-        if self.forwarder is not None:
-            self.forwarder.stop()
-        if self.outbox is not None:
-            self.outbox.close()
-        self.idcard.close()
-        if self.printing is not None:
-            self.printing.printer.close()
-        self.background.shutdown()
-        self.central.close()
+    def stop(self, deadline_s: float = STOP_DEADLINE_S) -> Future[StopReport]:
+        """Stop every part on a thread of its own, in reverse start order, within `deadline_s` in all;
+        returns at once. Called again, it returns the same stop. The thread is not a daemon: the process
+        exits once the stop has finished, never half-way through it."""
+        from kiosk.services.shutdown import stop_in_order
+
+        with self._lifecycle:
+            if self._stopping is not None:
+                return self._stopping
+            self._closed.set()
+            starting = self._start_done
+            stopping: Future[StopReport] = Future()
+            self._stopping = stopping
+
+        def run() -> None:
+            report = stop_in_order(self._stop_steps(starting), deadline_s)
+            log.info(
+                "stopped in %.1f s%s",
+                report.seconds,
+                ""
+                if report.clean
+                else f"; not cleanly: {report.failed + report.overran + report.left_alone}",
+            )
+            stopping.set_result(report)
+
+        threading.Thread(target=run, name="kiosk-stop").start()
+        return stopping
+
+    def _stop_steps(self, starting: threading.Event | None) -> list[StopStep]:
+        from kiosk.services.shutdown import StopStep
+
+        # Read the parts only once the start has finished: it may still be making them.
+        def wait_for_start(left: float) -> None:
+            if starting is not None and not starting.wait(left):
+                raise TimeoutError("the parts were still starting")
+
+        def stop_fleet(_left: float) -> None:
+            self.fleet.stop()
+
+        def stop_forwarder(left: float) -> None:
+            if self.forwarder is not None:
+                self.forwarder.stop(timeout_s=left)
+
+        def close_outbox(_left: float) -> None:
+            if self.outbox is not None:
+                self.outbox.close()
+
+        def close_printer(left: float) -> None:
+            if self.printing is not None:
+                self.printing.printer.close().result(left)
+
+        def close_idcard(left: float) -> None:
+            self.idcard.reader.close().result(left)
+
+        def stop_workers(_left: float) -> None:
+            self.background.shutdown()
+            self.cleanup.shutdown()
+
+        def close_central(_left: float) -> None:
+            self.central.close()
+
+        # Each part's share keeps one that hangs from taking the time of the parts after it. The fleet
+        # agent's is the largest: it may be finishing a configuration apply and its health check.
+        return [
+            StopStep("start", wait_for_start, most_s=3),
+            StopStep("fleet", stop_fleet, needs=("start",), most_s=4),
+            StopStep("forwarder", stop_forwarder, needs=("start",), most_s=3),
+            StopStep("outbox", close_outbox, needs=("forwarder",), most_s=1),
+            StopStep("printer", close_printer, needs=("start",), most_s=2),
+            StopStep("idcard", close_idcard, needs=("start",), most_s=1),
+            StopStep("workers", stop_workers, most_s=0.5),
+            StopStep("central", close_central, needs=("fleet", "forwarder"), most_s=0.5),
+        ]
 
 
 def _remote_config_service(runtime: Runtime) -> RemoteConfigService:
@@ -232,8 +389,17 @@ def build_runtime(
     )
     demo = None
     if card_placer is not None:
+        from kiosk.services.demo import DemoService
+
         demo = DemoService(central, card_placer, last_receipt or (lambda: None))  # type: ignore[arg-type]
     policy = KioskPolicy(settings)
+    fleet = FleetAgent(
+        FleetApi(central),
+        None,
+        poll_interval_s=settings.remote.poll_interval_s,
+        heartbeat_interval_s=lambda: policy.heartbeat_interval_s,
+        status=lambda: runtime.status(),
+    )
     runtime = Runtime(
         settings=settings,
         translator=Translator(settings.kiosk.locale),
@@ -243,15 +409,10 @@ def build_runtime(
         idcard=idcard,
         background=Background(),
         policy=policy,
-        health=KioskHealth(central, lambda: runtime.devices),
-        fleet=FleetAgent(
-            FleetApi(central),
-            None,
-            group=settings.remote.group,
-            poll_interval_s=settings.remote.poll_interval_s,
-            heartbeat_interval_s=lambda: policy.heartbeat_interval_s,
-            status=lambda: runtime.status(),
-        ),
+        # The heartbeat is the health check's probe: authenticated with the token in use, and it tells the
+        # centre the new configuration version at once.
+        health=KioskHealth(fleet.send_heartbeat, lambda: runtime.devices),
+        fleet=fleet,
         demo=demo,
     )
     return runtime

@@ -14,19 +14,27 @@ _AFTER_CARD_TAKEN_S = 2
 
 class GoodbyeScreen(KioskScreen):
     receipt = BooleanProperty(False)
+    # None until on_enter: when visits follow fast, on_leave (or a taken card) can come before it.
+    _timer: Any = None
 
     def prepare(self, **params: Any) -> None:
         self.receipt = bool(params.get("receipt"))
 
     def on_enter(self, *_args: Any) -> None:
+        self._cancel_timer()
         self._timer = Clock.schedule_once(self._back_to_attract, _SHOW_S)
 
     def on_leave(self, *_args: Any) -> None:
-        self._timer.cancel()
+        self._cancel_timer()
 
     def card_taken(self) -> None:
-        self._timer.cancel()
+        self._cancel_timer()
         self._timer = Clock.schedule_once(self._back_to_attract, _AFTER_CARD_TAKEN_S)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _back_to_attract(self, _dt: float) -> None:
         if self.manager.current == self.name:

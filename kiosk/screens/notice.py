@@ -15,6 +15,8 @@ class NoticeScreen(KioskScreen):
     title = StringProperty("")
     body = StringProperty("")
     then = StringProperty("home")
+    # None until on_enter: when screens change fast, on_leave can come before it.
+    _auto: Any = None
 
     def prepare(self, **params: Any) -> None:
         self.title = params["title"]
@@ -22,10 +24,16 @@ class NoticeScreen(KioskScreen):
         self.then = params.get("then", "home")
 
     def on_enter(self, *_args: Any) -> None:
+        self._cancel_auto()
         self._auto = Clock.schedule_once(lambda _dt: self.go_on(), _AUTO_CONTINUE_S)
 
     def on_leave(self, *_args: Any) -> None:
-        self._auto.cancel()
+        self._cancel_auto()
+
+    def _cancel_auto(self) -> None:
+        if self._auto is not None:
+            self._auto.cancel()
+            self._auto = None
 
     def go_on(self) -> None:
         if self.manager.current != self.name:

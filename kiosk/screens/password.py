@@ -11,9 +11,10 @@ from kiosk.services.citizen import SignIn, SignInResult
 from kiosk.services.keypad import PasswordEntry, shuffled_digits
 from kiosk.widgets.keypad import Keypad
 
+# One sentence whether the password was wrong or the card has no account: the centre does not say which.
 _ATTEMPTS_LEFT = {
-    2: N_("Wrong password. You can try 2 more times today."),
-    1: N_("Wrong password. You can try 1 more time today."),
+    2: N_("The ID card and password do not match. You can try 2 more times today."),
+    1: N_("The ID card and password do not match. You can try 1 more time today."),
 }
 
 
@@ -84,16 +85,18 @@ class PasswordScreen(KioskScreen):
             self.message = ""
             self.app.after_sign_in()
         elif result.outcome is SignIn.WRONG_PASSWORD:
-            self.message = _ATTEMPTS_LEFT.get(result.attempts_left, N_("Wrong password. Please try again."))
+            self.message = _ATTEMPTS_LEFT.get(
+                result.attempts_left, N_("The ID card and password do not match. Please try again.")
+            )
             self._arrange()
         elif result.outcome is SignIn.LOCKED:
             self.app.go("notice", title=N_("Your query password is locked for today"),
                         body=N_("Three wrong passwords were entered today. Please try again tomorrow, or ask at "
                         "the counter to reset your password."), then="goodbye")
-        elif result.outcome is SignIn.NO_ACCOUNT:
-            self.app.go("notice", title=N_("No account found"),
-                        body=N_("There is no Housing Provident Fund account for this ID card. Please ask at the "
-                        "counter."), then="goodbye")
+        elif result.outcome is SignIn.RATE_LIMITED:
+            self.app.go("notice", title=N_("Please try again later"),
+                        body=N_("Signing in is paused at this kiosk for a few minutes. Please try again later, "
+                        "or ask at the counter."), then="goodbye")
         else:
             self._failed(None)
 

@@ -14,11 +14,12 @@ T = TypeVar("T")
 
 
 class Background:
-    def __init__(self, workers: int = 4) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kiosk-worker")
+    def __init__(self, workers: int = 4, name: str = "kiosk-worker") -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
 
     def submit(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         return self._pool.submit(fn, *args, **kwargs)
 
     def shutdown(self) -> None:
+        """Drop what is queued; what runs finishes by itself (every blocking call has a timeout)."""
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -8,11 +8,16 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from kiosk.central import CentralClient, CentralError, CentralUnavailable
 from kiosk.central.models import Account, DepositRecord, Loan
+from kiosk.i18n import N_
 from kiosk.masking import format_fen, format_rate_bp, mask_id_number, mask_name
-from kiosk.receipts.data import AccountStatementData, Holder
+
+if TYPE_CHECKING:
+    # The receipt model loads when a statement is printed, on a worker, not before the first frame.
+    from kiosk.receipts.data import AccountStatementData
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +43,26 @@ class CardHolder:
         return mask_id_number(self.id_number)
 
 
+@dataclass(frozen=True)
+class CardRefused:
+    """Why a placed card does not begin a visit: message ids for the notice the citizen sees."""
+
+    title: str
+    body: str
+
+
+EXPIRED_CARD = CardRefused(
+    N_("This ID card has expired"), N_("Please use a valid ID card, or ask at the counter.")
+)
+
+
 class SignIn(Enum):
     OK = "ok"
+    # The ID card and the password do not match: the centre does not say whether the account exists.
     WRONG_PASSWORD = "wrong_password"
     LOCKED = "locked"
-    NO_ACCOUNT = "no_account"
+    # Too many failed sign-ins at this kiosk lately; the centre pauses them for a while.
+    RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
 
 
@@ -143,16 +163,28 @@ class CitizenService:
         visit = self._visit
         return bool(visit and visit.session_token)
 
-    def end_visit(self) -> None:
-        """Forget the citizen; tell the centre to drop the session (best effort, on this worker thread)."""
+    def card_placed(self, holder: CardHolder) -> CardRefused | None:
+        """An ID card was placed: begin the visit, or say why this card cannot begin one."""
+        if holder.expired:
+            return EXPIRED_CARD
+        self.begin_visit(holder)
+        return None
+
+    def end_visit(self) -> str | None:
+        """Forget the citizen at once, on the caller's thread (the UI's: the next citizen may begin right
+        after). Returns the session token for `close_session` to drop at the centre on a worker, or None
+        when nobody had signed in."""
         with self._lock:
             visit, self._visit = self._visit, None
-        if visit and visit.session_token:
-            try:
-                self._central.close_citizen_session(visit.session_token)
-            except (CentralError, CentralUnavailable) as exc:
-                # The session expires at the centre by itself within minutes; nothing else to do.
-                log.info("closing the citizen session failed (%s); it will expire", type(exc).__name__)
+        return visit.session_token if visit else None
+
+    def close_session(self, session_token: str) -> None:
+        """Tell the centre to drop a session that `end_visit` returned (best effort; blocking)."""
+        try:
+            self._central.close_citizen_session(session_token)
+        except (CentralError, CentralUnavailable) as exc:
+            # The session expires at the centre by itself within minutes; nothing else to do.
+            log.info("closing the citizen session failed (%s); it will expire", type(exc).__name__)
 
     # -- signing in -----------------------------------------------------------------------------------
 
@@ -166,16 +198,16 @@ class CitizenService:
             log.warning("sign-in: centre unavailable (%s)", exc)
             return SignInResult(SignIn.UNAVAILABLE)
         except CentralError as exc:
-            if exc.code == "wrong_password":
+            if exc.code == "sign_in_failed":
                 left = int(exc.data.get("attempts_left", 0))
-                # The third wrong password locks the day; say so now rather than on the next try.
+                # The third failure locks the day; say so now rather than on the next try.
                 return (
                     SignInResult(SignIn.WRONG_PASSWORD, left) if left > 0 else SignInResult(SignIn.LOCKED, 0)
                 )
             if exc.code == "password_locked":
                 return SignInResult(SignIn.LOCKED, 0)
-            if exc.code == "citizen_not_found":
-                return SignInResult(SignIn.NO_ACCOUNT)
+            if exc.code == "rate_limited":
+                return SignInResult(SignIn.RATE_LIMITED)
             log.warning("sign-in refused with %s", exc.code)
             return SignInResult(SignIn.UNAVAILABLE)
         with self._lock:
@@ -211,6 +243,8 @@ class CitizenService:
 
     def statement_data(self, printed_at: datetime) -> AccountStatementData:
         """The account, unmasked, for a printed statement (the template masks it on paper)."""
+        from kiosk.receipts.data import AccountStatementData, Holder
+
         try:
             account = self._central.account(self._token())
         except (CentralUnavailable, CentralError) as exc:

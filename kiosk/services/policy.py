@@ -10,10 +10,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from kiosk.remote_config.schema import SERVICE_IDS, RemoteConfig, next_opening, open_now
 from kiosk.settings import Settings
+
+if TYPE_CHECKING:
+    # Typing only: the schema (pydantic models) loads after the first frame, with the remote configuration.
+    from kiosk.remote_config.schema import RemoteConfig
 
 CENTRE_TIME = ZoneInfo("Asia/Shanghai")
 
@@ -78,6 +82,8 @@ class KioskPolicy:
         return config.heartbeat_interval_s if config else self._settings.remote.heartbeat_interval_s
 
     def services(self) -> list[ServiceOffer]:
+        from kiosk.remote_config.schema import SERVICE_IDS, next_opening, open_now
+
         config = self._config
         if config is None:
             return [ServiceOffer(service, True, None) for service in SERVICE_IDS]

@@ -18,6 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hardening_scenarios import HARDENING, STOPS_ITSELF, after_stop
+from slow_centre import SlowCentre
+
 from kiosk.demo import start_demo_parts
 from kiosk.display import plan_window, prepare_kivy
 from kiosk.runtime import build_runtime
@@ -91,7 +94,7 @@ class Driver:
                 return widget
         return None
 
-    def tap_text(self, text: str, where: str = "screen") -> None:
+    def tap_text(self, text: str, where: str = "screen", *, unguarded: bool = False) -> None:
         def locate() -> Any:
             root = self.app.sm.current_screen if where == "screen" else self.app.root
             widget = self._find(root, text)
@@ -100,9 +103,12 @@ class Driver:
             return widget
 
         self.wait_for(f"a button '{text}'", lambda: locate() is not None and not locate().disabled)
-        self.tap(locate)
+        self.tap(locate, unguarded=unguarded)
 
-    def tap(self, locate: Callable[[], Any]) -> None:
+    def tap(self, locate: Callable[[], Any], *, unguarded: bool = False) -> None:
+        """`unguarded`: whatever the tap raises goes to Kivy's main loop, as a real finger's tap's would,
+        instead of back to this thread."""
+        from kivy.clock import Clock
         from kivy.tests.common import UnitTestTouch
 
         def press() -> None:
@@ -112,7 +118,10 @@ class Driver:
             touch.touch_down()
             touch.touch_up()
 
-        self.ui(press)
+        if unguarded:
+            Clock.schedule_once(lambda _dt: press(), 0)
+        else:
+            self.ui(press)
         time.sleep(0.15)
 
     def t(self, message: str) -> str:
@@ -152,7 +161,7 @@ class Driver:
     def remove_card(self) -> None:
         self.tap_text(self.t("Remove card from reader"), where="root")
 
-    def publish_config(self) -> None:
+    def publish_config(self, target: str = "group:demo-hall") -> None:
         """As an operator would with kiosk-admin: sign the example configuration, changed, and publish it."""
         import requests
 
@@ -167,7 +176,7 @@ class Driver:
             starts_at="2020-01-01T00:00:00+08:00", ends_at="2099-01-01T00:00:00+08:00"
         )
         key = load_private_key(self.app.runtime.settings.kiosk.data_dir / "operator" / "operator.key")
-        bundle = sign_bundle(config, version=1, target="group:demo-hall", key=key)
+        bundle = sign_bundle(config, version=1, target=target, key=key)
         response = requests.post(
             self.parts.base_url + "/v1/admin/bundles",
             json={"bundle": bundle},
@@ -335,15 +344,22 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--scenario", choices=("flow", "lockdown"), default="flow")
+    parser.add_argument("--scenario", choices=("flow", "lockdown", *HARDENING), default="flow")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {"ok": False, "steps": []}
 
     settings = load_settings(REPO / "config" / "demo.toml").with_overrides(
-        kiosk={"data_dir": str(args.data_dir)}, session={"idle_timeout_s": 10, "countdown_s": 4}
+        kiosk={"data_dir": str(args.data_dir)},
+        session={"idle_timeout_s": 10, "countdown_s": 4},
+        outbox={"key_file": str(args.data_dir.parent / "keys" / "outbox.key")},
     )
     settings, parts = start_demo_parts(settings)
+    slow_centre = None
+    if args.scenario == "faults":
+        # Every visit's session closes 5 s late, as at a slow centre.
+        slow_centre = SlowCentre(parts.base_url, delay_s=5)
+        settings = settings.with_overrides(central={"base_url": slow_centre.url})
     kiosk_mode = args.scenario == "lockdown"
     plan = plan_window(
         1080, 1920, fullscreen=False, kiosk_mode=kiosk_mode, demo_panel=not kiosk_mode, window_height=960
@@ -361,19 +377,29 @@ def main() -> int:
 
         def scenario() -> None:
             try:
-                driver.run() if args.scenario == "flow" else lockdown(driver)
+                if args.scenario == "flow":
+                    driver.run()
+                elif args.scenario == "lockdown":
+                    lockdown(driver)
+                else:
+                    HARDENING[args.scenario](driver)
                 result["ok"] = True
             except BaseException:
                 result["error"] = traceback.format_exc()
             result["steps"] = driver.steps
-            driver.ui(app.stop)
+            if args.scenario not in STOPS_ITSELF or not result["ok"]:
+                driver.ui(app.stop)
 
         threading.Thread(target=scenario, daemon=True).start()
 
     try:
-        KioskApp(runtime, plan, on_started=started).run()
+        app = KioskApp(runtime, plan, on_started=started)
+        app.run()
+        result["after_stop"] = {**after_stop(runtime), "exit_status": app.exit_status}
     finally:
         parts.close()
+        if slow_centre is not None:
+            slow_centre.close()
         (args.out / "result.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     return 0 if result["ok"] else 1
 

@@ -8,7 +8,14 @@ from central_server.testing import serve_in_thread
 from kiosk.central import CentralClient, CentralError
 from kiosk.central.models import DemoCard
 from kiosk.central.sequence import SequenceCounter
-from kiosk.services.citizen import CardHolder, CitizenService, NotSignedIn, SignIn, Unavailable
+from kiosk.services.citizen import (
+    EXPIRED_CARD,
+    CardHolder,
+    CitizenService,
+    NotSignedIn,
+    SignIn,
+    Unavailable,
+)
 
 
 def _holder(card: DemoCard) -> CardHolder:
@@ -53,10 +60,11 @@ def test_attempts_left_counts_down(client: CentralClient) -> None:
     assert service.sign_in("123456").outcome is SignIn.OK  # a right password resets the count
 
 
-def test_unknown_citizen(client: CentralClient) -> None:
+def test_unknown_citizen_is_told_no_more_than_a_wrong_password(client: CentralClient) -> None:
     service = CitizenService(client)
     service.begin_visit(CardHolder("王测", "120199200001010011", "resident", False))
-    assert service.sign_in("123456").outcome is SignIn.NO_ACCOUNT
+    result = service.sign_in("123456")
+    assert (result.outcome, result.attempts_left) == (SignIn.WRONG_PASSWORD, 2)
 
 
 def test_deposits_are_paged_newest_first(client: CentralClient) -> None:
@@ -81,18 +89,32 @@ def test_loan_or_none(client: CentralClient) -> None:
     assert service.loan() is None
 
 
-def test_end_visit_wipes_and_closes_the_session_at_the_centre(client: CentralClient) -> None:
+def test_end_visit_wipes_at_once_and_the_session_closes_at_the_centre_after(client: CentralClient) -> None:
     service = CitizenService(client)
     service.begin_visit(_holder(_pick(client, status="normal")))
     assert service.sign_in("123456").outcome is SignIn.OK
-    token = service._visit.session_token  # type: ignore[union-attr]
-    service.end_visit()
+    token = service.end_visit()  # no HTTP: the UI thread calls it
+    assert token is not None
     assert service.holder is None and not service.signed_in
     with pytest.raises(NotSignedIn):
         service.overview()
+    client.account(token)  # still open: closing it is the worker's part
+    service.close_session(token)
     with pytest.raises(CentralError) as caught:
         client.account(token)
     assert caught.value.code == "session_expired"
+    assert service.end_visit() is None  # nobody there: nothing to close
+
+
+def test_an_expired_card_begins_no_visit(client: CentralClient) -> None:
+    service = CitizenService(client)
+    expired = CardHolder("赵测试", "120199198001010015", "resident", expired=True)
+    refused = service.card_placed(expired)
+    assert refused == EXPIRED_CARD and refused.title == "This ID card has expired"
+    assert service.holder is None
+    valid = _holder(_pick(client, status="normal"))
+    assert service.card_placed(valid) is None
+    assert service.holder == valid
 
 
 def test_centre_down_is_unavailable_not_a_crash(tmp_path: Path) -> None:
@@ -114,6 +136,8 @@ def test_centre_down_is_unavailable_not_a_crash(tmp_path: Path) -> None:
     server.stop()
     with pytest.raises(Unavailable):
         service.overview()
-    service.end_visit()  # must not raise either
+    token = service.end_visit()
+    assert token is not None
+    service.close_session(token)  # must not raise either
     service.begin_visit(_holder(card))
     assert service.sign_in("123456").outcome is SignIn.UNAVAILABLE
