@@ -77,7 +77,7 @@ def create_app(
     )
     # Only the contract's envelope responses are served: no interactive docs, no live schema
     # (docs/api/openapi.json is the published one).
-    app = FastAPI(
+    app = _ContractApp(
         title="HPF central API (reference server)",
         version=VERSION,
         description="Contract: docs/central-api.md. Every response is an envelope; all data is synthetic.",
@@ -94,8 +94,12 @@ def create_app(
         app.include_router(demo_routes.router)
     # Outermost of the app's own layers: an oversized body is refused before routing, parsing or auth.
     app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes, sequence=context.sequence)
-    app.openapi = lambda: _contract_schema(app)  # type: ignore[method-assign]
     return app
+
+
+class _ContractApp(FastAPI):
+    def openapi(self) -> dict[str, Any]:
+        return _contract_schema(self)
 
 
 def _contract_schema(app: FastAPI) -> dict[str, Any]:

@@ -141,24 +141,26 @@ def install_exception_handlers(app: FastAPI, sequence: CentreSequence) -> None:
         body = ErrorEnvelope(code=code, message=message, centre_seq=sequence.next(), data=data)
         return JSONResponse(jsonable_encoder(body), status_code=HTTP_STATUS[code])
 
+    # Registered with the decorator: its typing takes handlers of a narrower exception type, which
+    # add_exception_handler's signature (any Exception) does not.
+    @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         return respond(exc.code, exc.message, exc.data)
 
+    @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         # Envelope problems come first: they say the request cannot even be attributed to a terminal.
         errors = sorted(exc.errors(), key=lambda error: error["loc"][0] != "header")
         return respond(*_validation_message(errors[0]))
 
+    @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         where = f"{request.method} {request.url.path}"
         if exc.status_code == 404:
             return respond(Code.NOT_FOUND, f"no such endpoint: {where}")
         return respond(Code.BAD_REQUEST, f"{where}: {exc.detail}")
 
+    @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> JSONResponse:
         return respond(Code.SERVER_ERROR, "internal server error")
 
-    app.add_exception_handler(ApiError, api_error)  # type: ignore[arg-type]
-    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
-    app.add_exception_handler(Exception, server_error)

@@ -60,6 +60,10 @@ def serve_in_thread(
         log_config=LOG_CONFIG,
         log_level=log_level,
         timeout_graceful_shutdown=5,
+        # uvicorn would take the client's address from X-Forwarded-For whenever the peer is 127.0.0.1, so
+        # anyone on the centre's own host could pick the address its guesses count against. The peer is the
+        # client here; a reverse proxy in front must be named explicitly when there is one.
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
+from collections.abc import Sequence
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk import __version__
-from kiosk.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from kiosk.demo import DemoParts
+    from kiosk.settings import Settings
 
 EXIT_CONFIG = 2
+# The commands that open the kiosk's window, and all the commands this module defines itself.
+WINDOW_COMMANDS = ("demo", "run")
+OWN_COMMANDS = (*WINDOW_COMMANDS, "doctor", "version")
 # Modules with `add_commands(subparsers)` for `kiosk devices <kind> ...` and for `kiosk <group> ...`.
 DEVICE_COMMANDS: tuple[str, ...] = (
     "kiosk.devices.idcard.cli",
@@ -76,6 +81,9 @@ def _run_kiosk(
         print(f"kiosk: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     prepare_kivy(plan)
+    # Kivy walks every object once while it makes the window (its graphics context collects garbage); all
+    # made so far lives as long as the kiosk, so it is taken out of that walk and of every later one.
+    gc.freeze()
     from kiosk.app import KioskApp
 
     app = KioskApp(runtime, plan)
@@ -85,6 +93,7 @@ def _run_kiosk(
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from kiosk.demo import DemoError, start_demo_parts
+    from kiosk.settings import load_settings
 
     settings = load_settings(args.config)
     try:
@@ -112,12 +121,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from kiosk.settings import load_settings
+
     settings = load_settings(args.config)
     return _run_kiosk(settings, fullscreen=settings.display.fullscreen, kiosk_mode=True, window_height=None)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     from kiosk.doctor import FAIL, render, run_checks
+    from kiosk.settings import load_settings
 
     settings = load_settings(args.config)
     checks = run_checks(settings)
@@ -130,7 +142,10 @@ def cmd_version(_args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; for one of this module's own commands, without the staff tools' groups
+    (`devices`, `config`, `queue`): their modules import SQLAlchemy, cryptography and the device emulators,
+    which would add half a second to the kiosk's start."""
     default_config = Path("/etc/hpf-kiosk/kiosk.toml")
     demo_config = Path(__file__).resolve().parent.parent / "config" / "demo.toml"
     parser = argparse.ArgumentParser(prog="kiosk", description="Housing Provident Fund self-service kiosk")
@@ -154,6 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     version = commands.add_parser("version", help="print the version")
     version.set_defaults(func=cmd_version)
 
+    if command in OWN_COMMANDS:
+        return parser
     devices = commands.add_parser("devices", help="read, test and emulate the kiosk's devices")
     device_kinds = devices.add_subparsers(dest="device", required=True)
     for module in DEVICE_COMMANDS:
@@ -164,10 +181,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _named_command(argv: Sequence[str]) -> str | None:
+    # The first word that is not an option: the top-level options (-h, -v) take no value.
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = _named_command(argv)
+    if command in WINDOW_COMMANDS:
+        # The start makes some 60 000 objects that live as long as the kiosk (modules, the settings'
+        # validators, widgets), and the collector would walk them again and again before the first frame
+        # (about 30 ms). It resumes once that is drawn (KioskApp), with all made by then taken out of it.
+        gc.disable()
+    args = build_parser(command).parse_args(argv)
     _configure_logging(args.verbose)
+    from kiosk.settings import SettingsError
+
     try:
         return args.func(args)
     except SettingsError as exc:

@@ -24,7 +24,8 @@ from kiosk.central import CentralClient
 from kiosk.central.fleet import FleetApi
 from kiosk.central.sequence import SequenceCounter
 from kiosk.devices.base import Device
-from kiosk.devices.registry import open_device
+from kiosk.devices.idcard.reader import IdCardReader
+from kiosk.devices.registry import open_device_as
 from kiosk.fonts import UiFonts, find_ui_fonts
 from kiosk.i18n import Translator
 from kiosk.services.background import Background
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     from kiosk.offline_queue.outbox import Outbox
     from kiosk.receipts.data import ReceiptBranding
     from kiosk.remote_config.schema import RemoteConfig
-    from kiosk.services.demo import DemoService
+    from kiosk.services.demo import CardPlacer, DemoService
     from kiosk.services.printing import PrintService
     from kiosk.services.remote_config import RemoteConfigService
     from kiosk.services.shutdown import StopReport, StopStep
@@ -223,10 +224,13 @@ class Runtime:
             self.problems.append(Problem(part, reason))
 
     def _start_printer(self, url: str) -> None:
+        from kiosk.devices.printer.driver import EscposPrinter
         from kiosk.services.printing import PrintService
 
-        printer = open_device("printer", url, stats_dir=self.settings.kiosk.data_dir / "devices")
-        self.printing = PrintService(printer, self.citizen, self.receipt_branding)  # type: ignore[arg-type]
+        printer = open_device_as(
+            EscposPrinter, "printer", url, stats_dir=self.settings.kiosk.data_dir / "devices"
+        )
+        self.printing = PrintService(printer, self.citizen, self.receipt_branding)
 
     def _start_remote_config(self) -> None:
         remote = _remote_config_service(self)
@@ -376,7 +380,7 @@ def build_central_client(settings: Settings) -> CentralClient:
 def build_runtime(
     settings: Settings,
     *,
-    card_placer: object | None = None,
+    card_placer: CardPlacer | None = None,
     last_receipt: Callable[[], Path | None] | None = None,
 ) -> Runtime:
     """`card_placer` (the demo's emulated reader) turns on the demo's staff controls; `last_receipt` shows
@@ -385,13 +389,13 @@ def build_runtime(
     central = build_central_client(settings)
     stats_dir = settings.kiosk.data_dir / "devices"
     idcard = IdCardService(
-        open_device("idcard", settings.devices.idcard, do_not_open=True, stats_dir=stats_dir)
+        open_device_as(IdCardReader, "idcard", settings.devices.idcard, do_not_open=True, stats_dir=stats_dir)
     )
     demo = None
     if card_placer is not None:
         from kiosk.services.demo import DemoService
 
-        demo = DemoService(central, card_placer, last_receipt or (lambda: None))  # type: ignore[arg-type]
+        demo = DemoService(central, card_placer, last_receipt or (lambda: None))
     policy = KioskPolicy(settings)
     fleet = FleetAgent(
         FleetApi(central),

@@ -31,7 +31,7 @@ from central_server.terminals import TerminalRecord
 from kiosk.remote_config.bundle import (
     MAX_VERSION,
     BundleRefused,
-    KeyFileError,
+    OperatorKeyFileError,
     load_trusted_keys,
     targets,
     verify_publishable,
@@ -419,7 +419,7 @@ def install(app: FastAPI, *, operator_tokens: list[str], operator_key_files: lis
     cannot be used raises ValueError naming the file."""
     try:
         keys = load_trusted_keys(operator_key_files)
-    except KeyFileError as exc:
+    except OperatorKeyFileError as exc:
         raise ValueError(str(exc)) from None
     app.state.fleet = FleetSettings(tuple(operator_tokens), keys)
     app.include_router(kiosk_router)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
 from kiosk.devices.errors import CommandCancelled, CommandTimeout, DeviceClosedError, DeviceError
 from kiosk.devices.errors import DeviceConfigError as DeviceConfigError  # re-exported: drivers raise it
@@ -137,9 +137,9 @@ class CommandFuture(Future[T]):
 
 
 @dataclasses.dataclass
-class _Request:
-    fn: Callable[[CommandContext], object]
-    future: CommandFuture[object]
+class _Request(Generic[T]):
+    fn: Callable[[CommandContext], T]
+    future: CommandFuture[T]
     deadline: float | None
     kind: str = "command"  # "open" and "close" steer the worker loop
 
@@ -175,7 +175,8 @@ class Device(abc.ABC):
         self._stats_dirty = False
         self._open_since: float | None = None  # monotonic time from which hours_open has not been counted
         self._status_listeners: Listeners[StatusChange] = Listeners(self.name)
-        self._queue: queue.SimpleQueue[_Request] = queue.SimpleQueue()
+        # Each request has its own result type; the worker only passes each result to its own future.
+        self._queue: queue.SimpleQueue[_Request[Any]] = queue.SimpleQueue()
         self._worker: threading.Thread | None = None
         self._open_future: CommandFuture[DeviceState] | None = None
         self._close_future: CommandFuture[None] | None = None
@@ -339,7 +340,7 @@ class Device(abc.ABC):
     ) -> CommandFuture[T]:
         future: CommandFuture[T] = CommandFuture()
         deadline = None if timeout is None else time.monotonic() + timeout
-        self._queue.put(_Request(fn, future, deadline, kind))  # type: ignore[arg-type]
+        self._queue.put(_Request(fn, future, deadline, kind))
         return future
 
     def _open_on_worker(self, ctx: CommandContext) -> DeviceState:

@@ -10,9 +10,12 @@ import dataclasses
 import importlib
 from collections.abc import Collection
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 from kiosk.devices.base import Device, DeviceConfigError
+
+D = TypeVar("D", bound=Device)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,4 +155,16 @@ def open_device(kind: str, url: str, *, do_not_open: bool = False, stats_dir: Pa
         device.keep_statistics(stats_dir / f"{kind}.json")
     if not do_not_open:
         device.open()
+    return device
+
+
+def open_device_as(
+    expect: type[D], kind: str, url: str, *, do_not_open: bool = False, stats_dir: Path | None = None
+) -> D:
+    """`open_device`, for a caller that needs the kind's own interface (an ID card reader's card events, a
+    printer's jobs) rather than any device's."""
+    device = open_device(kind, url, do_not_open=do_not_open, stats_dir=stats_dir)
+    if not isinstance(device, expect):
+        device.close()
+        raise DeviceConfigError(f"{url}: its driver is a {type(device).__name__}, not a {expect.__name__}")
     return device

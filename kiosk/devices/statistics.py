@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from kiosk.devices.errors import DeviceError
 
@@ -60,13 +61,12 @@ class StatisticsFileError(DeviceError, ValueError):
 
 
 def _counter(name: str, value: object) -> int | float:
-    if name == "hours_open":
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    else:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    if not ok or value < 0:  # type: ignore[operator]
+    # JSON's true is an int to Python, and hours_open alone may be fractional.
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise StatisticsFileError(f"counter {name!r} is not a count")
-    return value  # type: ignore[return-value]
+    if (name != "hours_open" and not isinstance(value, int)) or not math.isfinite(value) or value < 0:
+        raise StatisticsFileError(f"counter {name!r} is not a count")
+    return value
 
 
 def parse_statistics(data: bytes) -> Statistics:
@@ -85,8 +85,9 @@ def parse_statistics(data: bytes) -> Statistics:
     if not isinstance(counters, dict):
         raise StatisticsFileError("no statistics table")
     known = {field.name for field in dataclasses.fields(Statistics)}
-    values = {name: _counter(name, value) for name, value in counters.items() if name in known}
-    return Statistics(**values)  # type: ignore[arg-type]
+    # Any: _counter checked each value against its field (an int, or hours_open's float).
+    values: dict[str, Any] = {name: _counter(name, v) for name, v in counters.items() if name in known}
+    return Statistics(**values)
 
 
 def render_statistics(stats: Statistics, device: str) -> bytes:

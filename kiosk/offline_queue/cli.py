@@ -24,7 +24,7 @@ EXIT_OK, EXIT_FAILED, EXIT_UNAVAILABLE = 0, 1, 2
 DEFAULT_SETTINGS = Path("/etc/hpf-kiosk/kiosk.toml")
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     queue = subparsers.add_parser("queue", help="inspect and repair the offline outbox")
     commands = queue.add_subparsers(dest="queue_command", required=True)
 

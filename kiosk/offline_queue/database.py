@@ -30,6 +30,14 @@ class NoOutbox(Exception):
     """There is no outbox database where one was expected."""
 
 
+def sqlite_connection(connection: Connection) -> sqlite3.Connection:
+    """The sqlite3 connection under SQLAlchemy's, for the few things SQLAlchemy does not expose."""
+    driver = connection.connection.driver_connection
+    if not isinstance(driver, sqlite3.Connection):
+        raise TypeError(f"the outbox runs on sqlite3, not {type(driver).__name__}")
+    return driver
+
+
 def make_engine(path: Path) -> Engine:
     # isolation_level=None: the driver leaves transactions to us, so one INSERT is one commit (one fsync)
     # and longer work says BEGIN IMMEDIATE itself, taking the write lock before it reads.
@@ -41,7 +49,7 @@ def make_engine(path: Path) -> Engine:
     )
 
     @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA busy_timeout = 5000")
         cursor.execute("PRAGMA journal_mode = WAL")
@@ -175,7 +183,7 @@ def migrate(connection: Connection) -> None:
     except BaseException:
         connection.exec_driver_sql("ROLLBACK")
         raise
-    if connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+    if sqlite_connection(connection).in_transaction:
         connection.exec_driver_sql("COMMIT")
     connection.commit()
     if before == "0001":

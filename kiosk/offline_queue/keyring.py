@@ -32,7 +32,7 @@ _NONCE_BYTES = 12
 DIGEST_BYTES = 16
 
 
-class KeyFileError(Exception):
+class SealingKeyMissing(Exception):
     """A stored row names a key the key file does not hold."""
 
 
@@ -90,7 +90,7 @@ class KeyRing:
         try:
             key = self._keys[key_id]
         except KeyError:
-            raise KeyFileError(f"{self.path} lacks key {key_id!r}, which sealed a stored row") from None
+            raise SealingKeyMissing(f"{self.path} lacks key {key_id!r}, which sealed a stored row") from None
         return key.aead.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], associated)
 
     def digest(self, kind: str, plaintext: bytes) -> bytes:

@@ -29,7 +29,7 @@ from kiosk.offline_queue.errors import IdempotencyConflict, OutboxBusy, OutboxFu
 from kiosk.offline_queue.events import BacklogChanged, Publisher
 from kiosk.offline_queue.files import open_files, take_lock
 from kiosk.offline_queue.ids import TimeOrderedIds
-from kiosk.offline_queue.keyring import KEY_FILE_NAME, KeyFileError, KeyRing
+from kiosk.offline_queue.keyring import KEY_FILE_NAME, KeyRing, SealingKeyMissing
 from kiosk.offline_queue.kinds import KINDS, MONEY_KINDS
 from kiosk.offline_queue.staff import purge_delivered
 from kiosk.offline_queue.states import Event, State, next_state
@@ -137,8 +137,8 @@ class Outbox:
         self._lock = threading.Lock()
         self._work = threading.Event()
         self.events = Publisher()
-        self._driver = connection.connection.driver_connection
-        self._cursor = self._driver.cursor()  # type: ignore[union-attr]
+        self._driver = database.sqlite_connection(connection)
+        self._cursor = self._driver.cursor()
         # Below all three, any kind is taken (money's bounds are the tighter ones); refusal() decides above.
         self._room_rows = bounds.max_rows
         self._room_bytes = bounds.max_bytes
@@ -300,7 +300,7 @@ class Outbox:
             return False
         try:
             stored = self._keys.open(row.key_id, row.payload, _associated(key, row.kind))
-        except (InvalidTag, KeyFileError):
+        except (InvalidTag, SealingKeyMissing):
             return False
         return bool(json.loads(stored) == json.loads(plaintext))
 
@@ -352,7 +352,7 @@ class Outbox:
                     payload = self._keys.open(
                         row.key_id, row.payload, _associated(row.idempotency_key, row.kind)
                     )
-                except (InvalidTag, KeyFileError):
+                except (InvalidTag, SealingKeyMissing):
                     # A damaged row or a lost key must not block every row behind it: dead-letter it.
                     unreadable.append(row.id)
                     continue
@@ -624,7 +624,7 @@ class Outbox:
             yield
             self._conn.exec_driver_sql("COMMIT")
         except BaseException:
-            if self._driver.in_transaction:  # type: ignore[union-attr]
+            if self._driver.in_transaction:
                 self._conn.exec_driver_sql("ROLLBACK")
             self._conn.rollback()
             raise

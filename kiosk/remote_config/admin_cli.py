@@ -24,7 +24,7 @@ from typing import Any
 from kiosk.remote_config.bundle import (
     DEFAULT_VALIDITY_DAYS,
     MAX_VALIDITY_DAYS,
-    KeyFileError,
+    OperatorKeyFileError,
     generate_keypair,
     load_private_key,
     sign_bundle,
@@ -213,9 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (AdminError, KeyFileError) as exc:
+    except (AdminError, OperatorKeyFileError) as exc:
         print(f"kiosk-admin: {exc}", file=sys.stderr)
-        return EXIT_USAGE if isinstance(exc, KeyFileError) else 1
+        return EXIT_USAGE if isinstance(exc, OperatorKeyFileError) else 1
 
 
 if __name__ == "__main__":

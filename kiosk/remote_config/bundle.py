@@ -57,7 +57,7 @@ class BundleRefused(Exception):
         self.detail = detail
 
 
-class KeyFileError(Exception):
+class OperatorKeyFileError(Exception):
     """A key file that cannot be used; `str()` names the file and the problem."""
 
 
@@ -90,7 +90,7 @@ def generate_keypair(out_dir: Path, name: str = "operator") -> tuple[Path, Path]
     key_path, pub_path = out_dir / f"{name}.key", out_dir / f"{name}.pub"
     for path in (key_path, pub_path):
         if path.exists():
-            raise KeyFileError(f"{path} already exists; choose another --out or remove it first")
+            raise OperatorKeyFileError(f"{path} already exists; choose another --out or remove it first")
     pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -114,11 +114,11 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except OSError as exc:
-        raise KeyFileError(f"{path}: cannot read: {exc.strerror}") from None
+        raise OperatorKeyFileError(f"{path}: cannot read: {exc.strerror}") from None
     except (ValueError, TypeError) as exc:
-        raise KeyFileError(f"{path}: not a PEM private key ({exc})") from None
+        raise OperatorKeyFileError(f"{path}: not a PEM private key ({exc})") from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise KeyFileError(f"{path}: not an Ed25519 key (make one with `kiosk-admin keygen`)")
+        raise OperatorKeyFileError(f"{path}: not an Ed25519 key (make one with `kiosk-admin keygen`)")
     return key
 
 
@@ -126,11 +126,11 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     try:
         key = serialization.load_pem_public_key(path.read_bytes())
     except OSError as exc:
-        raise KeyFileError(f"{path}: cannot read: {exc.strerror}") from None
+        raise OperatorKeyFileError(f"{path}: cannot read: {exc.strerror}") from None
     except (ValueError, TypeError) as exc:
-        raise KeyFileError(f"{path}: not a PEM public key ({exc})") from None
+        raise OperatorKeyFileError(f"{path}: not a PEM public key ({exc})") from None
     if not isinstance(key, Ed25519PublicKey):
-        raise KeyFileError(f"{path}: not an Ed25519 public key")
+        raise OperatorKeyFileError(f"{path}: not an Ed25519 public key")
     return key
 
 
@@ -153,18 +153,19 @@ def sign_bundle(
     """A signed bundle for `config`. It is put through the kiosks' own checks before it is returned, so
     operators learn of a mistake at their desk, not from a fleet of refusals."""
     issued = (issued_at or datetime.now(UTC)).replace(microsecond=0)
+    public_key = key.public_key()
     fields = {
         "bundle": BUNDLE_FORMAT,
         "version": version,
         "target": target,
         "issued_at": issued.isoformat(),
         "expires_at": (issued + expires_in).isoformat(),
-        "key_id": key_id(key.public_key()),
+        "key_id": key_id(public_key),
         "config": config,
     }
     bundle = {**fields, "signature": base64.b64encode(key.sign(_canonical(fields))).decode("ascii")}
     try:
-        verify_publishable(bundle, trusted_keys={bundle["key_id"]: key.public_key()}, now=issued)
+        verify_publishable(bundle, trusted_keys={key_id(public_key): public_key}, now=issued)
     except BundleRefused as exc:
         if exc.reason == "schema_invalid":
             raise ValueError(f"the configuration does not match the schema: {exc.detail}") from None

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from kiosk.remote_config.bundle import BundleRefused, KeyFileError, load_trusted_keys, verify_bundle
+from kiosk.remote_config.bundle import BundleRefused, OperatorKeyFileError, load_trusted_keys, verify_bundle
 from kiosk.remote_config.store import ConfigStore
 from kiosk.settings import load_settings
 
@@ -19,7 +19,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     try:
         keys = load_trusted_keys(args.pubkey)
         data = args.bundle.read_bytes()
-    except KeyFileError as exc:
+    except OperatorKeyFileError as exc:
         print(f"kiosk config verify: {exc}")
         return 2
     except OSError as exc:
@@ -56,7 +56,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     config = subparsers.add_parser("config", help="remote configuration bundles")
     commands = config.add_subparsers(dest="config_command", required=True)
 

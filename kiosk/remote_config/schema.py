@@ -92,6 +92,10 @@ class OutboxBounds(_Strict):
     max_age_hours: int = Field(default=24, ge=1, le=720)
 
 
+Language = Literal["zh_CN", "en"]
+LANGUAGES: tuple[Language, ...] = ("zh_CN", "en")
+
+
 class RemoteConfig(_Strict):
     schema_version: Literal[1] = Field(alias="schema")
     services: list[ServiceEntry] = Field(min_length=1)
@@ -99,7 +103,7 @@ class RemoteConfig(_Strict):
     session: SessionTimes = SessionTimes()
     receipt: ReceiptText = ReceiptText()
     hours: Hours = Hours()
-    languages: list[Literal["zh_CN", "en"]] = Field(default_factory=lambda: ["zh_CN", "en"], min_length=1)
+    languages: list[Language] = Field(default_factory=lambda: list(LANGUAGES), min_length=1)
     large_text_default: bool = False
     outbox: OutboxBounds = OutboxBounds()
     heartbeat_interval_s: int = Field(default=60, ge=10, le=3600)

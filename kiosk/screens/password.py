@@ -86,7 +86,7 @@ class PasswordScreen(KioskScreen):
             self.app.after_sign_in()
         elif result.outcome is SignIn.WRONG_PASSWORD:
             self.message = _ATTEMPTS_LEFT.get(
-                result.attempts_left, N_("The ID card and password do not match. Please try again.")
+                result.attempts_left or 0, N_("The ID card and password do not match. Please try again.")
             )
             self._arrange()
         elif result.outcome is SignIn.LOCKED:

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from kiosk.central import CentralClient
 from kiosk.central.models import DemoCard
@@ -36,7 +36,7 @@ class DemoCitizen:
 
 
 def card_from_demo(face: DemoCard) -> IdCard:
-    valid_to: dt.date | str = (
+    valid_to: dt.date | Literal["long_term"] = (
         LONG_TERM if face.valid_to in ("long_term", "长期") else dt.date.fromisoformat(face.valid_to)
     )
     return IdCard(
@@ -49,7 +49,7 @@ def card_from_demo(face: DemoCard) -> IdCard:
         id_number=face.id_number,
         issuing_authority=face.issuing_authority,
         valid_from=face.valid_from,
-        valid_to=valid_to,  # type: ignore[arg-type]
+        valid_to=valid_to,
         photo=_DEMO_PHOTO,
     )
 

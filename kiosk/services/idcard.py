@@ -11,9 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from kiosk.devices.base import Device
 from kiosk.devices.idcard.card import IdCard
-from kiosk.devices.idcard.reader import IdCardInserted, IdCardReadFailed, IdCardRemoved
+from kiosk.devices.idcard.reader import IdCardInserted, IdCardReader, IdCardReadFailed, IdCardRemoved
 from kiosk.i18n import N_
 from kiosk.services.citizen import CardHolder
 
@@ -48,14 +47,14 @@ def holder_from_card(card: IdCard, today: date) -> CardHolder:
 
 
 class IdCardService:
-    def __init__(self, reader: Device, today: Callable[[], date] = date.today) -> None:
+    def __init__(self, reader: IdCardReader, today: Callable[[], date] = date.today) -> None:
         self._reader = reader
         self._today = today
         self._listeners: list[Callable[[CardEvent], None]] = []
         reader.subscribe_cards(self._on_device_event)
 
     @property
-    def reader(self) -> Device:
+    def reader(self) -> IdCardReader:
         return self._reader
 
     def listen(self, callback: Callable[[CardEvent], None]) -> None:

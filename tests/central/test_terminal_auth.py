@@ -127,3 +127,25 @@ def test_a_kiosk_re_authenticating_every_hour_is_never_throttled(
     for _ in range(24):
         assert kiosk.authenticate().status_code == 200
         clock.advance(hours=1)
+
+
+def test_a_forged_forwarded_for_header_does_not_buy_fresh_addresses(
+    throttled: Callable[..., tuple[RunningServer, FakeClock]],
+) -> None:
+    # The per-address limit counts the peer the centre sees. A client that names itself another address in
+    # X-Forwarded-For on every guess must still run into it (a reverse proxy in front is configured
+    # explicitly, never trusted by default).
+    server, _clock = throttled(terminal_auth_failures_per_address=3)
+    guesser = Kiosk(server.base_url, source_address="127.0.0.1")
+    answers = [
+        _code(
+            guesser.call(
+                "POST",
+                "/v1/terminal/auth",
+                json={"terminal_id": guesser.terminal_id, "secret": "wrong-guess"},
+                replace={"X-Forwarded-For": f"198.51.100.{n}"},
+            )
+        )
+        for n in range(1, 6)
+    ]
+    assert answers[3:] == [(429, "rate_limited")] * 2

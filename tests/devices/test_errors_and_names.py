@@ -7,8 +7,9 @@ service that translates its card events, defines shares its name with another de
 an ID card's ``CardRemoved`` event and a bank card's ``CardRemoved`` error once did, and an
 ``isinstance`` test against the wrong one is silently false.
 
-The name check covers the device layer and its card-event service; the rest of ``kiosk/`` belongs to
-other areas (``KeyFileError`` and ``DepositRecord`` are each defined twice there today).
+The name check covers every name of the device layer and its card-event service, and every exception
+class in ``kiosk/``: ``except KeyFileError`` must not mean the outbox's missing sealing key in one module
+and an operator's unreadable key file in another.
 """
 
 from __future__ import annotations
@@ -83,3 +84,25 @@ def test_no_name_of_the_device_layer_is_defined_twice_in_kiosk() -> None:
     ours = {name for path in [*DEVICES.rglob("*.py"), CARD_EVENT_SERVICE] for name in _definitions(path)}
     clashes = {name: files for name, files in where.items() if name in ours and len(files) > 1}
     assert clashes == {}
+
+
+def _exception_classes(path: Path) -> list[str]:
+    """Module-level classes of one file whose bases name an error or exception."""
+    def base_name(base: ast.expr) -> str:
+        return base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+
+    return [
+        node.name
+        for node in ast.parse(path.read_text(encoding="utf-8")).body
+        if isinstance(node, ast.ClassDef)
+        and any(base_name(base).endswith(("Error", "Exception")) for base in node.bases)
+    ]
+
+
+def test_no_exception_name_is_defined_twice_in_kiosk() -> None:
+    where: dict[str, list[str]] = defaultdict(list)
+    for path in sorted(KIOSK.rglob("*.py")):
+        for name in _exception_classes(path):
+            where[name].append(str(path.relative_to(KIOSK.parent)))
+    assert len(where) > 30, "the walk found too few exception classes to be looking in the right place"
+    assert {name: files for name, files in where.items() if len(files) > 1} == {}

@@ -107,3 +107,15 @@ def test_every_registered_driver_exists() -> None:
 
     for driver in registry._DRIVERS.values():
         assert hasattr(importlib.import_module(driver.module), driver.cls)
+
+
+def test_a_caller_gets_the_interface_it_asked_for_or_one_line() -> None:
+    from kiosk.devices.idcard.reader import IdCardReader
+    from kiosk.devices.printer.driver import EscposPrinter
+    from kiosk.devices.registry import open_device_as
+
+    reader = open_device_as(IdCardReader, "idcard", "sim://", do_not_open=True)
+    assert isinstance(reader, IdCardReader)
+    expected = r"^sim://: its driver is a SimIdCardReader, not a EscposPrinter$"
+    with pytest.raises(DeviceConfigError, match=expected):
+        open_device_as(EscposPrinter, "idcard", "sim://", do_not_open=True)

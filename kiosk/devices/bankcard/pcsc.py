@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, wait
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from smartcard import scard
 
@@ -108,7 +108,8 @@ class _Helper:
     """A daemon thread that makes blocking PC/SC calls, so the device thread can give up waiting."""
 
     def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Callable[[], object], Future[object]] | None] = (
+        # Each job has its own result type; the thread only passes each result to its own future.
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = (
             queue.SimpleQueue()
         )
         self.stuck = False
@@ -124,7 +125,7 @@ class _Helper:
 
     def call(self, fn: Callable[[], T], timeout: float, ctx: CommandContext) -> T:
         future: Future[T] = Future()
-        self._jobs.put((fn, future))  # type: ignore[arg-type]
+        self._jobs.put((fn, future))
         deadline = time.monotonic() + timeout
         while not future.done():
             if ctx.cancel_requested or ctx.remaining() == 0:

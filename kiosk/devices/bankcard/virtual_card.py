@@ -87,16 +87,16 @@ def _parse_command(capdu: bytes) -> _Command | None:
     """A short C-APDU of any of the four cases; None when the lengths do not add up."""
     if len(capdu) < 4:
         return None
-    header, body = capdu[:4], capdu[4:]
+    cla, ins, p1, p2, body = capdu[0], capdu[1], capdu[2], capdu[3], capdu[4:]
     if not body:
-        return _Command(*header, b"", None)
+        return _Command(cla, ins, p1, p2, b"", None)
     if len(body) == 1:
-        return _Command(*header, b"", body[0] or 256)
+        return _Command(cla, ins, p1, p2, b"", body[0] or 256)
     lc = body[0]
     if lc == 0 or len(body) not in (1 + lc, 2 + lc):
         return None
     le = (body[-1] or 256) if len(body) == 2 + lc else None
-    return _Command(*header, body[1 : 1 + lc], le)
+    return _Command(cla, ins, p1, p2, body[1 : 1 + lc], le)
 
 
 class VirtualCard:

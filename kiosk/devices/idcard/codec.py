@@ -100,11 +100,18 @@ _CARD_STATUSES = frozenset(
 )
 
 
+# Looked up here rather than with Sw3(code): the members are built from (code, meaning) pairs, so the
+# enum's call signature (and a type checker) expects both.
+_SW3_BY_CODE: dict[int, Sw3] = {member.value: member for member in Sw3}
+
+
+def sw3_of(code: int) -> Sw3 | None:
+    return _SW3_BY_CODE.get(code)
+
+
 def sw3_meaning(code: int) -> str:
-    try:
-        return Sw3(code).meaning
-    except ValueError:
-        return f"unknown status 0x{code:02X}"
+    status = sw3_of(code)
+    return status.meaning if status is not None else f"unknown status 0x{code:02X}"
 
 
 class SamStatusError(SamProtocolError):
@@ -118,10 +125,7 @@ class SamStatusError(SamProtocolError):
 
     @property
     def status(self) -> Sw3 | None:
-        try:
-            return Sw3(self.code)
-        except ValueError:
-            return None
+        return sw3_of(self.code)
 
 
 class Command(enum.Enum):

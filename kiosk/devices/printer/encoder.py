@@ -109,5 +109,5 @@ def _apply_style(printer: Dummy, style: _Style, line: Line) -> None:
         size: dict[str, object] = {"normal_textsize": True}
     else:
         size = {"custom_size": True, "width": line.size, "height": line.size}  # GS ! n
-    printer.set(align=str(line.align), bold=line.bold, underline=int(line.underline), **size)  # type: ignore[arg-type]
+    printer.set(align=str(line.align), bold=line.bold, underline=int(line.underline), **size)
     style.align, style.bold, style.underline, style.size = wanted
