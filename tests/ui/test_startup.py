@@ -54,6 +54,9 @@ data_dir = "{tmp_path / "data"}"
 base_url = "http://127.0.0.1:9"
 terminal_secret = "test-secret-synthetic"
 
+[outbox]
+key_file = "{tmp_path / "keys" / "outbox.key"}"
+
 [devices]
 idcard = "sim://"
 
