@@ -10,15 +10,20 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from central_server import fleet
+from central_server import fleet, visit_keys
 from central_server.body_limit import BodySizeLimit
 from central_server.context import AppContext
 from central_server.dates import centre_today
 from central_server.db import Database
 from central_server.envelope import CentreSequence, install_exception_handlers
 from central_server.limits import Limits
-from central_server.routes import citizen, health, intake, terminal
+from central_server.routes import applications, citizen, health, intake, password, terminal, withdrawal
+from central_server.routes import appointments as appointment_routes
+from central_server.routes import business_types as business_type_routes
+from central_server.routes import certificates as certificate_routes
+from central_server.routes import counter as counter_routes
 from central_server.routes import demo as demo_routes
+from central_server.routes import verify as verify_routes
 from central_server.seed import seed_if_empty
 from central_server.terminals import DEMO_TERMINALS, TerminalRecord, terminal_records
 from central_server.version import VERSION
@@ -39,7 +44,9 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
     operator_tokens: list[str] | None = None,
     operator_keys: list[Path] | None = None,
+    counter_tokens: list[str] | None = None,
     limits: Limits | None = None,
+    public_base_url: str | None = None,
 ) -> FastAPI:
     """The central API on `db_url`.
 
@@ -52,7 +59,10 @@ def create_app(
     tokens.
     `operator_tokens` and `operator_keys` (Ed25519 public key files) admit operators to the fleet
     endpoints; without them the operator side refuses everyone.
+    `counter_tokens` admit counter systems to the pre-registration look-up; without them it refuses everyone.
     `limits` are the request limits (`Limits()` unless given).
+    `public_base_url` (`https://host[:port][/prefix]`) starts the verify URLs printed on certificates; without
+    it they start with the address each request reached the server at (fine for the demo).
     """
     clock = clock or _utc_now
     now = clock()
@@ -65,6 +75,8 @@ def create_app(
     limits = limits or Limits()
     db = Database(db_url)
     db.create_schema()
+    with db.transaction() as session:
+        visit_keys.create_if_absent(session)
     if seed is not None:
         with db.transaction() as session:
             seed_if_empty(session, seed=seed, today=centre_today(now))
@@ -86,10 +98,18 @@ def create_app(
         redoc_url=None,
     )
     app.state.context = context
+    app.state.public_base_url = certificate_routes.checked_base_url(public_base_url)
     install_exception_handlers(app, context.sequence)
     for router in (health.router, terminal.router, citizen.router, intake.router):
         app.include_router(router)
+    for router in (withdrawal.router, password.router, applications.router):
+        app.include_router(router)
     fleet.install(app, operator_tokens=operator_tokens or [], operator_key_files=operator_keys or [])
+    app.include_router(business_type_routes.router)
+    app.include_router(appointment_routes.router)
+    app.include_router(certificate_routes.router)
+    app.include_router(verify_routes.router)
+    counter_routes.install(app, counter_tokens=counter_tokens or [])
     if demo:
         app.include_router(demo_routes.router)
     # Outermost of the app's own layers: an oversized body is refused before routing, parsing or auth.

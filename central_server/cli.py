@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from central_server.app import DEFAULT_SEED, create_app
 from central_server.db import DatabaseFileError
 from central_server.limits import MIB, Limits
+from central_server.routes.certificates import checked_base_url
 from central_server.terminals import TerminalRecord, TerminalsFileError, load_terminals_file
 from central_server.testing import serve_in_thread
 
@@ -31,6 +32,15 @@ class _Parser(argparse.ArgumentParser):
             names = " ".join(word.partition("=")[0] for word in arguments.split() if word.startswith("-"))
             message = f"unrecognized arguments: {names or '(values without an option)'}"
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _public_base_url(value: str) -> str:
+    try:
+        checked = checked_base_url(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("public_base_url ")) from None
+    assert checked is not None
+    return checked
 
 
 def _port(value: str) -> int:
@@ -70,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive,
         default=Limits().max_body_bytes,
         help=f"larger request bodies are refused with 413 (default {MIB} = 1 MiB)",
+    )
+    serve.add_argument(
+        "--public-base-url",
+        type=_public_base_url,
+        help="where the public reaches this centre: printed certificates' QR codes point to URL/verify/CODE "
+        "(default: the address each kiosk request reached)",
     )
     serve.add_argument(
         "--operator-token", action="append", default=[], help="a token operators publish with, repeatable"
@@ -113,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             operator_tokens=args.operator_token,
             operator_keys=args.operator_key,
             limits=Limits(max_body_bytes=args.max_body_bytes),
+            public_base_url=args.public_base_url,
         )
     except (SQLAlchemyError, ImportError, DatabaseFileError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]

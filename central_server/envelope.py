@@ -24,7 +24,16 @@ class Code(StrEnum):
     SIGN_IN_FAILED = "sign_in_failed"
     PASSWORD_LOCKED = "password_locked"
     SESSION_EXPIRED = "session_expired"
+    WEAK_PASSWORD = "weak_password"
     NOT_FOUND = "not_found"
+    NOT_BOOKABLE = "not_bookable"
+    SLOT_FULL = "slot_full"
+    APPOINTMENT_LIMIT = "appointment_limit"
+    CANCEL_REFUSED = "cancel_refused"
+    COUNTER_UNAUTHORISED = "counter_unauthorised"
+    PRE_REGISTRATION_CLOSED = "pre_registration_closed"
+    NO_SETTLED_LOAN = "no_settled_loan"
+    ACCOUNT_CLOSED = "account_closed"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     RATE_LIMITED = "rate_limited"
     SERVER_ERROR = "server_error"
@@ -40,7 +49,16 @@ HTTP_STATUS: dict[Code, int] = {
     Code.SIGN_IN_FAILED: 401,
     Code.PASSWORD_LOCKED: 423,
     Code.SESSION_EXPIRED: 401,
+    Code.WEAK_PASSWORD: 400,
     Code.NOT_FOUND: 404,
+    Code.NOT_BOOKABLE: 409,
+    Code.SLOT_FULL: 409,
+    Code.APPOINTMENT_LIMIT: 409,
+    Code.CANCEL_REFUSED: 409,
+    Code.COUNTER_UNAUTHORISED: 401,
+    Code.PRE_REGISTRATION_CLOSED: 409,
+    Code.NO_SETTLED_LOAN: 409,
+    Code.ACCOUNT_CLOSED: 409,
     Code.PAYLOAD_TOO_LARGE: 413,
     Code.RATE_LIMITED: 429,
     Code.SERVER_ERROR: 500,
@@ -62,7 +80,7 @@ class Envelope(BaseModel, Generic[T]):
 
 class ErrorEnvelope(Envelope[dict[str, Any] | None]):
     """A failure: `data` is null except for sign_in_failed (`attempts_left`), password_locked
-    (`locked_until`) and rate_limited (`retry_after`)."""
+    (`locked_until`), rate_limited (`retry_after`) and weak_password (`reason`, `zh`, `en`)."""
 
 
 class CentreSequence:

@@ -269,6 +269,11 @@ class StaffAuditEvent(_Payload):
     at: Instant
 
 
+# The kinds that name a citizen: accepted only with a visit ticket of that citizen (visit_ticket.py).
+CITIZEN_KINDS = frozenset(
+    {IntakeKind.WITHDRAWAL_APPLICATION, IntakeKind.APPOINTMENT, IntakeKind.PRE_REGISTRATION}
+)
+
 PAYLOAD_MODELS: dict[IntakeKind, type[_Payload]] = {
     IntakeKind.WITHDRAWAL_APPLICATION: WithdrawalApplication,
     IntakeKind.APPOINTMENT: Appointment,
@@ -296,16 +301,28 @@ class CheckedItem:
 
 def check_item(kind: str, created_at: str, payload: dict[str, Any], now: dt.datetime) -> CheckedItem:
     """The item as checked against its kind and the centre's clock `now`; ItemRefused says why not."""
+    known, created = check_kind_and_time(kind, created_at, now)
+    return check_payload(known, created, payload, now)
+
+
+def check_kind_and_time(kind: str, created_at: str, now: dt.datetime) -> tuple[IntakeKind, dt.datetime]:
+    """The item's kind and its created_at in UTC; ItemRefused when either is not one the centre takes."""
     try:
-        model = PAYLOAD_MODELS[IntakeKind(kind)]
+        known = IntakeKind(kind)
     except ValueError:
         raise ItemRefused(f"unknown kind {kind!r}") from None
     try:
-        created = _CREATED_AT.validate_python(created_at, context=_Checking(now))
+        return known, _CREATED_AT.validate_python(created_at, context=_Checking(now))
     except ValidationError as exc:
         raise ItemRefused(f"created_at: {_first_error(exc)[1]}") from None
+
+
+def check_payload(
+    kind: IntakeKind, created: dt.datetime, payload: dict[str, Any], now: dt.datetime
+) -> CheckedItem:
+    """The payload as its kind's model checks and dumps it; ItemRefused names the field that is wrong."""
     try:
-        checked = model.model_validate(payload, context=_Checking(now, created))
+        checked = PAYLOAD_MODELS[kind].model_validate(payload, context=_Checking(now, created))
     except ValidationError as exc:
         field, message = _first_error(exc)
         raise ItemRefused(f"payload field {field}: {message}") from None
@@ -342,6 +359,14 @@ class IntakeItem(BaseModel):
     payload: dict[str, Any] = Field(
         description="checked against the kind's schema (docs/central-api.md); a bad one rejects the item only"
     )
+    # Beside the payload, not in it: it is not part of the transaction, so a resend under a newer ticket
+    # is the same transaction (the digest covers kind and payload only).
+    visit_ticket: str | None = Field(
+        default=None,
+        description="the visit_ticket of the sign-in; required for "
+        + ", ".join(sorted(CITIZEN_KINDS))
+        + "; checked, when given, for the other kinds too",
+    )
 
 
 class IntakeBatch(BaseModel):
@@ -365,7 +390,10 @@ class IntakeResult(BaseModel):
     reason: str | None = Field(
         description="why it was rejected or is in conflict (names the field, never its value)"
     )
-    reference: str | None = Field(description="the centre's reference of the accepted transaction")
+    reference: str | None = Field(
+        description="the accepted transaction's number: a withdrawal's claim number (TQ and its kiosk code), "
+        "a pre-registration's code (the kiosk's own, printed before delivery), else R and 12 digits"
+    )
 
 
 class IntakeBatchData(BaseModel):

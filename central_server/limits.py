@@ -32,6 +32,11 @@ class Limits:
     terminal_auth_failures_per_address: int = 10
     terminal_auth_failures_per_terminal: int = 10
 
+    # The public certificate page: look-ups of well-formed codes per client address within the window. A
+    # person checking a pile of certificates stays far below it; 30 a minute makes 2^80 codes unguessable.
+    verify_window_s: int = 60
+    verify_lookups_per_address: int = 30
+
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
             if value < 1:

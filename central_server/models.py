@@ -139,6 +139,27 @@ class CitizenSession(Base):
     expires_at: Mapped[int] = mapped_column(BigInteger)  # Unix seconds
 
 
+class VisitKeys(Base):
+    """The centre's own secrets for visit tickets (visit_keys.py): one row, made on first start, so every
+    worker signs and checks with the same keys and none of them lives in code or configuration."""
+
+    __tablename__ = "visit_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_key: Mapped[str] = mapped_column(String(64))  # hex, HMAC-SHA256 key of the tickets
+    citizen_ref_key: Mapped[str] = mapped_column(String(64))  # hex, HMAC key of citizen references
+
+
+class CitizenReference(Base):
+    """Which citizen a pseudonymous reference stands for; written at sign-in, read when a ticket's
+    transaction names a citizen."""
+
+    __tablename__ = "citizen_references"
+
+    ref: Mapped[str] = mapped_column(String(40), primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), unique=True)
+
+
 class UtcDateTime(TypeDecorator[dt.datetime]):
     """An instant, stored in UTC and read back as aware UTC. SQLite keeps no offset, so without this
     10:00+08:00 and 10:00+00:00 would be stored as the same wall time; a naive datetime is refused."""
@@ -182,3 +203,9 @@ class IntakeRecord(Base):
     payload: Mapped[str | None] = mapped_column(Text)
     kiosk_created_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     received_at: Mapped[int] = mapped_column(BigInteger)  # Unix seconds
+    # The pseudonymous reference of the visit ticket's citizen (visit_ticket.py); None when accepted
+    # without a ticket (kinds that name no citizen) or rejected.
+    citizen_ref: Mapped[str | None] = mapped_column(String(40))
+    # What the answer names for an accepted item (routes/intake.py), kept so a resend names the same;
+    # None when rejected.
+    reference: Mapped[str | None] = mapped_column(String(20))

@@ -44,6 +44,13 @@ class SessionRequest(BaseModel):
 class SessionData(BaseModel):
     session_token: str
     expires_in: int = Field(description="seconds; each use of the session extends it")
+    visit_ticket: str = Field(
+        description="signed by the centre for this citizen at this terminal, valid 30 minutes; every "
+        "transaction of the visit carries it to the intake"
+    )
+    citizen_ref: str = Field(
+        description="the citizen's pseudonymous reference, the same at every visit; never an identifier"
+    )
 
 
 class AccountData(BaseModel):

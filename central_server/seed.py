@@ -30,6 +30,9 @@ from central_server.models import (
 )
 from central_server.money import div_half_up
 from central_server.security import hash_password
+from central_server.seed_services import seed_services
+from central_server.seed_settled_loans import seed_settled_loans
+from central_server.withdrawal_history import seed_withdrawal_history
 
 REGION_CODE = "120199"
 CITIZEN_COUNT = 64
@@ -81,6 +84,10 @@ def seed_if_empty(session: Session, *, seed: int, today: date) -> None:
     """Seed an empty database; a database that already holds citizens is left as it is."""
     if not session.scalar(select(func.count()).select_from(Citizen)):
         session.add_all(build_dataset(seed, today))
+        seed_services(session)
+        session.flush()
+        seed_withdrawal_history(session, today)
+        seed_settled_loans(session, seed=seed, today=today)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
-from central_server import sign_in_guard
+from central_server import sign_in_guard, visit_keys
 from central_server.auth import CITIZEN_SESSION_SECONDS, CitizenSessionRef, TerminalId
 from central_server.context import Context
 from central_server.dates import centre_today, month_day, month_index, next_centre_midnight
@@ -91,7 +91,10 @@ def _sign_in(
                 expires_at=unix_now + CITIZEN_SESSION_SECONDS,
             )
         )
-        return SessionData(session_token=token, expires_in=CITIZEN_SESSION_SECONDS)
+        ticket, ref = visit_keys.issue(session, citizen.id, terminal_id, unix_now)
+        return SessionData(
+            session_token=token, expires_in=CITIZEN_SESSION_SECONDS, visit_ticket=ticket, citizen_ref=ref
+        )
     sign_in_guard.record_failure(session, limits, counter, terminal_id, unix_now)
     attempts_left = sign_in_guard.MAX_WRONG_PASSWORDS - counter.failures
     if not attempts_left:

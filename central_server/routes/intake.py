@@ -9,20 +9,28 @@ from typing import Any
 
 from fastapi import APIRouter
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from central_server import visit_keys, visit_ticket
 from central_server.auth import TerminalId
 from central_server.context import Context
 from central_server.envelope import Code, Envelope, error_responses, ok
 from central_server.intake_schemas import (
+    CheckedItem,
     IntakeBatch,
     IntakeBatchData,
     IntakeItem,
+    IntakeKind,
     IntakeResult,
     IntakeStatus,
     ItemRefused,
-    check_item,
+    check_kind_and_time,
+    check_payload,
 )
-from central_server.models import IntakeRecord
+from central_server.intake_visit import check_citizen, covering_claims
+from central_server.models import Citizen, IntakeRecord
+from central_server.preregistration import Registered, apply_pre_registration
+from central_server.withdrawals import Accepted, WithdrawalRequest, apply_withdrawal
 
 router = APIRouter(prefix="/v1/intake", tags=["intake"])
 
@@ -44,6 +52,7 @@ def intake_batch(body: IntakeBatch, context: Context, terminal_id: TerminalId) -
     now = context.clock()
     results: list[IntakeResult] = []
     with context.db.transaction() as session:
+        ticket_key = visit_keys.load(session).ticket
         known = {
             record.idempotency_key: record
             for record in session.scalars(
@@ -56,9 +65,7 @@ def intake_batch(body: IntakeBatch, context: Context, terminal_id: TerminalId) -
             digest = payload_digest(item.kind, item.payload)
             record = known.get(item.idempotency_key)
             if record is None:
-                record = _apply(item, digest, terminal_id, now)
-                session.add(record)
-                session.flush()
+                record = _apply(session, item, digest, terminal_id, now, ticket_key)
                 known[item.idempotency_key] = record
                 results.append(_answer(record, first_time=True))
             elif record.payload_digest != digest:
@@ -84,7 +91,10 @@ def payload_digest(kind: str, payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _apply(item: IntakeItem, digest: str, terminal_id: str, now: dt.datetime) -> IntakeRecord:
+def _apply(
+    session: Session, item: IntakeItem, digest: str, terminal_id: str, now: dt.datetime, ticket_key: bytes
+) -> IntakeRecord:
+    """Checks the item, hands it to its kind's service and records the outcome (added and flushed)."""
     record = IntakeRecord(
         terminal_id=terminal_id,
         idempotency_key=item.idempotency_key,
@@ -92,16 +102,68 @@ def _apply(item: IntakeItem, digest: str, terminal_id: str, now: dt.datetime) ->
         payload_digest=digest,
         received_at=int(now.timestamp()),
     )
+    # The ticket before the payload: an item no citizen's visit covers is refused for that alone.
     try:
-        checked = check_item(item.kind, item.created_at, item.payload, now)
+        kind, created = check_kind_and_time(item.kind, item.created_at, now)
+        claims = covering_claims(item.visit_ticket, kind, terminal_id, created, ticket_key)
+        checked = check_payload(kind, created, item.payload, now)
+        citizen = check_citizen(session, claims, checked.payload)
+        reference = _serve(session, kind, checked, citizen, terminal_id, item.idempotency_key, now)
     except ItemRefused as refusal:
         record.status = IntakeStatus.REJECTED.value
         record.reason = str(refusal)
+        session.add(record)
+        session.flush()
         return record
     record.status = IntakeStatus.ACCEPTED.value
     record.payload = json.dumps(checked.payload, ensure_ascii=False, sort_keys=True)
     record.kiosk_created_at = checked.created_at
+    record.citizen_ref = claims.ref if claims else None
+    record.reference = reference
+    session.add(record)
+    session.flush()
+    if record.reference is None:
+        record.reference = f"R{record.id:012d}"
     return record
+
+
+def _serve(
+    session: Session,
+    kind: IntakeKind,
+    checked: CheckedItem,
+    citizen: Citizen | None,
+    terminal_id: str,
+    idempotency_key: str,
+    now: dt.datetime,
+) -> str | None:
+    """Applies a withdrawal or pre-registration through its service: the number the kiosk printed (the
+    answer's reference), or ItemRefused with the service's reason. None for the kinds that are only
+    recorded (their reference is the record's)."""
+    if kind not in (IntakeKind.WITHDRAWAL_APPLICATION, IntakeKind.PRE_REGISTRATION):
+        return None
+    if citizen is None:
+        # Both kinds need a ticket and name a citizen, which check_citizen has matched to the ticket's.
+        raise ItemRefused(visit_ticket.OTHER_CITIZEN)
+    if kind is IntakeKind.WITHDRAWAL_APPLICATION:
+        request = WithdrawalRequest.from_payload(checked.payload)
+        filed = apply_withdrawal(
+            session, citizen, request, terminal_id=terminal_id, idempotency_key=idempotency_key, now=now
+        )
+        if isinstance(filed, Accepted):
+            return filed.claim_number
+        raise ItemRefused(filed.intake_reason)
+    registered = apply_pre_registration(
+        session,
+        citizen,
+        checked.payload,
+        terminal_id=terminal_id,
+        idempotency_key=idempotency_key,
+        taken_at=checked.created_at,
+        now=now,
+    )
+    if isinstance(registered, Registered):
+        return registered.code
+    raise ItemRefused(registered.reason)
 
 
 def _answer(record: IntakeRecord, first_time: bool) -> IntakeResult:
@@ -116,5 +178,5 @@ def _answer(record: IntakeRecord, first_time: bool) -> IntakeResult:
         idempotency_key=record.idempotency_key,
         status=IntakeStatus.ACCEPTED if first_time else IntakeStatus.DUPLICATE,
         reason=None,
-        reference=f"R{record.id:012d}",
+        reference=record.reference,
     )

@@ -28,6 +28,9 @@ class TerminalToken(_Model):
 class CitizenSession(_Model):
     session_token: str
     expires_in: int
+    # Optional until every centre the kiosk talks to issues them (docs/central-api.md).
+    visit_ticket: str | None = None
+    citizen_ref: str | None = None
 
 
 class Account(_Model):

@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 _KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+# The centre's visit ticket: base64url claims, a dot, base64url signature (central_server/visit_ticket.py).
+_TICKET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,1000}\.[A-Za-z0-9_-]{1,100}$")
 _ERROR_CHARS = 200
 _RESEAL_BATCH = 500
 _UNREADABLE = "cannot decrypt: key missing or row damaged"
@@ -87,16 +89,20 @@ class OutgoingItem:
     blamed_failures: int
     size: int
     payload: dict[str, Any] = field(repr=False)
+    visit_ticket: str | None = field(default=None, repr=False)
 
     def wire(self) -> dict[str, Any]:
         """The item as POST /v1/intake/batch takes it."""
         created = datetime.fromtimestamp(self.created_at_ms / 1000, UTC)
-        return {
+        item: dict[str, Any] = {
             "idempotency_key": self.idempotency_key,
             "kind": self.kind,
             "created_at": created.isoformat(),
             "payload": self.payload,
         }
+        if self.visit_ticket is not None:
+            item["visit_ticket"] = self.visit_ticket
+        return item
 
 
 class _Stored(NamedTuple):
@@ -210,14 +216,20 @@ class Outbox:
     # -- taking transactions ----------------------------------------------------------------------------
 
     def enqueue(
-        self, kind: str, payload: dict[str, Any], idempotency_key: str | None = None
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        idempotency_key: str | None = None,
+        visit_ticket: str | None = None,
     ) -> EnqueueReceipt:
         """Store one transaction durably (one commit, one fsync) and return its receipt.
 
-        Enqueueing a key again with the same kind and payload returns the first receipt and stores nothing;
-        with another kind or payload it raises IdempotencyConflict. Raises OutboxFull when the bounds policy
-        refuses it or the disk is full (bound "disk"), ValueError for an unknown kind, a malformed key or
-        an oversized payload."""
+        `visit_ticket` is the centre's ticket of the visit the transaction belongs to (a citizen's kinds
+        need one); it is sealed with the payload and sent with it. It is not part of the transaction:
+        enqueueing a key again with the same kind and payload, whatever the ticket, returns the first
+        receipt and stores nothing; with another kind or payload it raises IdempotencyConflict. Raises
+        OutboxFull when the bounds policy refuses it or the disk is full (bound "disk"), ValueError for an
+        unknown kind, a malformed key or ticket, or an oversized payload."""
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
         if idempotency_key is None:
@@ -229,8 +241,10 @@ class Outbox:
         plaintext = _CANONICAL_JSON.encode(payload).encode()
         if len(plaintext) > MAX_PAYLOAD_BYTES:
             raise ValueError(f"payload is {len(plaintext)} bytes; at most {MAX_PAYLOAD_BYTES}")
+        if visit_ticket is not None and not _TICKET_PATTERN.match(visit_ticket):
+            raise ValueError("visit ticket is not one the centre issues (base64url, a dot, base64url)")
         digest = self._keys.digest(kind, plaintext)
-        key_id, blob = self._keys.seal(plaintext, _associated(key, kind))
+        key_id, blob = self._keys.seal(_with_ticket(plaintext, visit_ticket), _associated(key, kind))
         size = len(blob)
         with self._lock:
             now_ms = self._now_ms()
@@ -349,8 +363,8 @@ class Outbox:
             items, unreadable = [], []
             for row in due:
                 try:
-                    payload = self._keys.open(
-                        row.key_id, row.payload, _associated(row.idempotency_key, row.kind)
+                    payload, ticket = _without_ticket(
+                        self._keys.open(row.key_id, row.payload, _associated(row.idempotency_key, row.kind))
                     )
                 except (InvalidTag, SealingKeyMissing):
                     # A damaged row or a lost key must not block every row behind it: dead-letter it.
@@ -366,6 +380,7 @@ class Outbox:
                         blamed_failures=row.blamed_failures,
                         size=row.size,
                         payload=json.loads(payload),
+                        visit_ticket=ticket,
                     )
                 )
             if unreadable:
@@ -649,3 +664,17 @@ def _recover_in_flight(connection: Connection) -> None:
 
 def _associated(key: str, kind: str) -> bytes:
     return f"{key}|{kind}".encode()
+
+
+# What a row seals: the payload's JSON, or the ticket, a newline and the payload's JSON. A payload starts
+# with "{", which no ticket does, so rows stored before tickets read as they are and need no migration; and
+# the ticket, sealed in the same blob, is wiped with the payload on delivery.
+def _with_ticket(plaintext: bytes, visit_ticket: str | None) -> bytes:
+    return plaintext if visit_ticket is None else visit_ticket.encode("ascii") + b"\n" + plaintext
+
+
+def _without_ticket(sealed: bytes) -> tuple[bytes, str | None]:
+    if sealed.startswith(b"{"):
+        return sealed, None
+    ticket, _newline, plaintext = sealed.partition(b"\n")
+    return plaintext, ticket.decode("ascii")

@@ -134,6 +134,10 @@ class Unavailable(Exception):
 class _Visit:
     holder: CardHolder
     session_token: str | None = None
+    # From the sign-in: the centre's signed ticket that every transaction of the visit carries, and the
+    # citizen's pseudonymous reference for its touchpoint events. Wiped with the visit.
+    visit_ticket: str | None = None
+    citizen_ref: str | None = None
 
 
 DEPOSIT_PAGE_SIZE = 8
@@ -213,10 +217,23 @@ class CitizenService:
         with self._lock:
             if self._visit is visit:
                 visit.session_token = session.session_token
+                visit.visit_ticket = session.visit_ticket
+                visit.citizen_ref = session.citizen_ref
                 return SignInResult(SignIn.OK)
         # The citizen left (idle wipe) while the request was in flight: do not keep the session.
         self._central.close_citizen_session(session.session_token)
         return SignInResult(SignIn.UNAVAILABLE)
+
+    @property
+    def visit_ticket(self) -> str | None:
+        """The signed-in visit's ticket, for its transactions' outbox items; None before sign-in."""
+        visit = self._visit
+        return visit.visit_ticket if visit else None
+
+    @property
+    def citizen_ref(self) -> str | None:
+        visit = self._visit
+        return visit.citizen_ref if visit else None
 
     # -- what a signed-in citizen sees ----------------------------------------------------------------
 

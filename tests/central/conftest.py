@@ -12,6 +12,7 @@ from central_server.app import DEFAULT_SEED, create_app
 from central_server.testing import RunningServer, serve_in_thread
 
 from .helpers import FIXED_NOW, LENIENT, TERMINALS, FakeClock, Kiosk, Statement, password_of
+from .visits import Visitor, sign_in
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +39,14 @@ def cards(demo_server: RunningServer) -> list[dict[str, Any]]:
     kiosk = Kiosk(demo_server.base_url)
     kiosk.authenticate()
     return kiosk.data("GET", "/v1/demo/cards")
+
+
+@pytest.fixture(scope="session")
+def visitor(demo_server: RunningServer, cards: list[dict[str, Any]]) -> Visitor:
+    """A citizen signed in at KIOSK-DEMO-01 on the demo server; the ticket lasts as its clock never moves."""
+    kiosk = Kiosk(demo_server.base_url)
+    kiosk.authenticate()
+    return sign_in(kiosk, cards[0])
 
 
 @pytest.fixture(scope="session")

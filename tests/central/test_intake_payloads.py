@@ -7,6 +7,7 @@ import random
 import re
 import unicodedata
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,21 +19,23 @@ from central_server.intake_schemas import PAYLOAD_MODELS, IntakeKind, check_item
 from tests.offline_queue.synthetic import id_number, pan, rating, withdrawal
 
 from .helpers import FIXED_NOW, Kiosk
-from .test_intake import CREATED, PATH, intake_item, stored
+from .test_intake import CREATED, PATH, filer, intake_item, stored
+from .visits import Visitor
 
 RNG = random.Random(47)
 
 
-def _send(kiosk: Kiosk, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-    result: dict[str, Any] = kiosk.data("POST", PATH, json={"items": [intake_item(kind, payload)]})[
-        "results"
-    ][0]
+def _send(kiosk: Kiosk, kind: str, payload: dict[str, Any], visitor: Visitor | None = None) -> dict[str, Any]:
+    item = intake_item(kind, payload, visitor=visitor)
+    result: dict[str, Any] = kiosk.data("POST", PATH, json={"items": [item]})["results"][0]
     return result
 
 
 @pytest.mark.parametrize("amount", [True, "100", " 100 ", 100.0, None, [100]])
-def test_an_amount_is_a_json_integer_and_nothing_else(kiosk: Kiosk, demo_app: FastAPI, amount: Any) -> None:
-    result = _send(kiosk, "withdrawal_application", {**withdrawal(RNG), "amount_fen": amount})
+def test_an_amount_is_a_json_integer_and_nothing_else(
+    kiosk: Kiosk, demo_app: FastAPI, visitor: Visitor, amount: Any
+) -> None:
+    result = _send(kiosk, "withdrawal_application", {**withdrawal(RNG), "amount_fen": amount}, visitor)
     assert (result["status"], result["reason"]) == (
         "rejected",
         "payload field amount_fen: Input should be a valid integer",
@@ -64,7 +67,9 @@ def test_rating_fields_take_only_their_own_json_type(kiosk: Kiosk, field: str, v
     ("field", "value"),
     [("date", 1764547200), ("date", "2026-12-01T00:00:00Z"), ("date", "20261201"), ("office", 1)],
 )
-def test_dates_and_codes_are_json_strings_in_their_format(kiosk: Kiosk, field: str, value: Any) -> None:
+def test_dates_and_codes_are_json_strings_in_their_format(
+    kiosk: Kiosk, visitor: Visitor, field: str, value: Any
+) -> None:
     appointment = {
         "id_number": id_number(RNG),
         "name": "王测试",
@@ -73,7 +78,7 @@ def test_dates_and_codes_are_json_strings_in_their_format(kiosk: Kiosk, field: s
         "date": "2026-12-01",
         "slot": "09:00-09:30",
     }
-    result = _send(kiosk, "appointment", {**appointment, field: value})
+    result = _send(kiosk, "appointment", {**appointment, field: value}, visitor)
     assert result["status"] == "rejected"
     assert result["reason"].startswith(f"payload field {field}: Input should be a ")
 
@@ -84,22 +89,26 @@ def test_an_instant_is_iso_text_never_a_unix_timestamp(kiosk: Kiosk, at: Any) ->
     assert result["status"] == "rejected" and result["reason"].startswith("payload field at: Input should be")
 
 
-def test_what_is_stored_is_trimmed_and_nfc_never_the_payload_as_sent(kiosk: Kiosk, demo_app: FastAPI) -> None:
-    number, card = id_number(RNG), pan(RNG)
+def test_what_is_stored_is_trimmed_and_nfc_never_the_payload_as_sent(
+    kiosk: Kiosk, demo_app: FastAPI, cards: list[dict[str, Any]]
+) -> None:
+    visitor = filer(kiosk, cards)
+    number, card = visitor.id_number, pan(RNG)
     sent = {
         "id_number": f" {number}\t",
         # U+F90A is a compatibility ideograph of 金 (U+91D1); NFC maps it to the unified one.
         "name": "\u3000\uf90a测试 ",
-        "withdrawal_type": " 05 ",
+        "withdrawal_type": " 06 ",
         "amount_fen": 123_456,
         "bank_pan": f"{card}\n",
     }
-    result = _send(kiosk, "withdrawal_application", sent)
+    item = {**intake_item("withdrawal_application", sent), "visit_ticket": visitor.ticket}
+    result = kiosk.data("POST", PATH, json={"items": [item]})["results"][0]
     assert result["status"] == "accepted", result
     assert json.loads(stored(demo_app, result["idempotency_key"]).payload or "") == {
         "id_number": number,
         "name": "\u91d1测试",
-        "withdrawal_type": "05",
+        "withdrawal_type": "06",
         "amount_fen": 123_456,
         "bank_pan": card,
     }
@@ -114,18 +123,24 @@ def test_defaults_are_stored_as_the_model_fills_them(kiosk: Kiosk, demo_app: Fas
 
 # -- the property -------------------------------------------------------------------------------------------
 
-_VALID = {
-    "withdrawal_application": lambda: withdrawal(RNG),
-    "rating": lambda: rating(RNG),
-    "appointment": lambda: {
-        "id_number": id_number(RNG),
+# Each kind's valid payload; those that name a citizen name the visitor, whose ticket every item carries.
+_VALID: dict[str, Callable[[Visitor], dict[str, Any]]] = {
+    "withdrawal_application": lambda visitor: visitor.owns(withdrawal(RNG)),
+    "rating": lambda _visitor: rating(RNG),
+    "appointment": lambda visitor: {
+        "id_number": visitor.id_number,
         "name": "李样例",
         "business_code": "WD01",
         "office": "HP01",
         "date": "2026-12-01",
         "slot": "09:00-09:30",
     },
-    "touchpoint_event": lambda: {"visit_id": "v1", "event": "shown", "screen": "home", "at": CREATED},
+    "touchpoint_event": lambda _visitor: {
+        "visit_id": "v1",
+        "event": "shown",
+        "screen": "home",
+        "at": CREATED,
+    },
 }
 
 _SCALARS = st.one_of(
@@ -157,9 +172,9 @@ def _variants(draw: st.DrawFn, value: Any) -> Any:
 
 
 @st.composite
-def _payloads(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+def _payloads(draw: st.DrawFn, visitor: Visitor) -> tuple[str, dict[str, Any]]:
     kind = draw(st.sampled_from(sorted(_VALID)))
-    payload = _VALID[kind]()
+    payload = _VALID[kind](visitor)
     for field in draw(st.sets(st.sampled_from(sorted(payload)), max_size=3)):
         payload[field] = draw(_variants(payload[field]))
     if draw(st.booleans()):
@@ -183,13 +198,14 @@ _REASON = re.compile(r"payload field ([A-Za-z0-9_.]+|\(unknown\)): .+")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(sent=_payloads())
+@given(data=st.data())
 def test_any_payload_is_stored_as_the_model_dumps_it_or_rejected_naming_only_the_field(
-    kiosk: Kiosk, demo_app: FastAPI, sent: tuple[str, dict[str, Any]]
+    kiosk: Kiosk, demo_app: FastAPI, visitor: Visitor, data: st.DataObject
 ) -> None:
-    kind, payload = sent
+    kind, payload = data.draw(_payloads(visitor))
     key = uuid.uuid4().hex
-    answer = kiosk.data("POST", PATH, json={"items": [intake_item(kind, payload, key=key)]})["results"][0]
+    item = {**intake_item(kind, payload, key=key), "visit_ticket": visitor.ticket}
+    answer = kiosk.data("POST", PATH, json={"items": [item]})["results"][0]
     record = stored(demo_app, key)
     event(answer["status"])
     if answer["status"] == "accepted":
@@ -204,6 +220,11 @@ def test_any_payload_is_stored_as_the_model_dumps_it_or_rejected_naming_only_the
         for field, info in model.model_fields.items():
             if info.annotation is int:
                 assert type(kept[field]) is int and kept[field] == payload[field]
+    elif answer["reason"].startswith("withdrawal refused: "):
+        # A payload that passed its checks, refused by the withdrawal rules (the visitor's account is
+        # closed): nothing of it is kept either.
+        assert kind == "withdrawal_application" and record.payload is None
+        check_item(kind, CREATED, payload, FIXED_NOW)
     else:
         assert answer["status"] == "rejected" and record.payload is None
         assert len(answer["reason"]) <= 200  # the column's width

@@ -14,13 +14,14 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 
-from central_server.app import create_app
+from central_server.app import DEFAULT_SEED, create_app
 from central_server.models import IntakeRecord
 from central_server.testing import serve_in_thread
 from tests.offline_queue.synthetic import id_number, rating
 
 from .helpers import TERMINALS, FakeClock, Kiosk
 from .test_intake import PATH, intake_item, stored
+from .visits import issued_at
 
 # The centre's clock in this module: 20:00 on 29 November 2026 in the centre (UTC+8).
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -29,7 +30,7 @@ RNG = random.Random(59)
 
 @pytest.fixture(scope="module")
 def app() -> FastAPI:
-    return create_app(terminals=TERMINALS, clock=FakeClock(NOW))
+    return create_app(terminals=TERMINALS, clock=FakeClock(NOW), seed=DEFAULT_SEED)
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +129,7 @@ def test_the_window_of_instants_is_inclusive(kiosk: Kiosk, app: FastAPI) -> None
 TAKEN_AT = "2026-11-26T17:00:00+00:00"
 
 
-def _appointment(date: str) -> dict[str, Any]:
+def _appointment(app: FastAPI, date: str) -> dict[str, Any]:
     payload = {
         "id_number": id_number(RNG),
         "name": "赵测试",
@@ -137,17 +138,21 @@ def _appointment(date: str) -> dict[str, Any]:
         "date": date,
         "slot": "09:00-09:30",
     }
-    return intake_item("appointment", payload, created_at=TAKEN_AT)
+    # Taken during a visit that began then, days before the centre's clock: the ticket still covers it.
+    visitor = issued_at(app, "KIOSK-DEMO-01", datetime.fromisoformat(TAKEN_AT))
+    return intake_item("appointment", payload, created_at=TAKEN_AT, visitor=visitor)
 
 
 @pytest.mark.parametrize("date", ["2026-11-27", "2027-02-25"])
-def test_an_appointment_is_taken_from_its_day_to_the_horizon(kiosk: Kiosk, date: str) -> None:
-    assert _send(kiosk, _appointment(date))[0]["status"] == "accepted"
+def test_an_appointment_is_taken_from_its_day_to_the_horizon(kiosk: Kiosk, app: FastAPI, date: str) -> None:
+    assert _send(kiosk, _appointment(app, date))[0]["status"] == "accepted"
 
 
 @pytest.mark.parametrize("date", ["0001-01-01", "9999-12-31", "2026-11-26", "2027-02-26"])
-def test_an_appointment_outside_the_horizon_is_refused_naming_the_date(kiosk: Kiosk, date: str) -> None:
-    (result,) = _send(kiosk, _appointment(date))
+def test_an_appointment_outside_the_horizon_is_refused_naming_the_date(
+    kiosk: Kiosk, app: FastAPI, date: str
+) -> None:
+    (result,) = _send(kiosk, _appointment(app, date))
     assert result["status"] == "rejected"
     assert result["reason"] == (
         "payload field date: Value error, must be from the day it was taken (created_at, centre time) "

@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from central_server.app import create_app
+from central_server.app import DEFAULT_SEED, create_app
 from central_server.testing import RunningServer, serve_in_thread
 from kiosk.central import CentralClient
 from kiosk.central.sequence import SequenceCounter
 from kiosk.offline_queue import Outbox
+
+from .central_records import visit_at
+from .synthetic import Visit
 
 TERMINAL_ID = "KIOSK-OUTBOX-01"
 SECRET = "outbox-test-secret-synthetic"
@@ -20,13 +23,19 @@ SECRET = "outbox-test-secret-synthetic"
 
 @pytest.fixture(scope="module")
 def central_app() -> FastAPI:
-    return create_app(terminals={TERMINAL_ID: SECRET})
+    """Seeded: a citizen's transactions need a visit ticket, and a ticket needs a citizen (visit)."""
+    return create_app(terminals={TERMINAL_ID: SECRET}, seed=DEFAULT_SEED)
 
 
 @pytest.fixture(scope="module")
 def central(central_app: FastAPI) -> Iterator[RunningServer]:
     with serve_in_thread(central_app) as server:
         yield server
+
+
+@pytest.fixture
+def visit(central_app: FastAPI) -> Visit:
+    return visit_at(central_app, TERMINAL_ID)
 
 
 @pytest.fixture

@@ -2,8 +2,9 @@
 
 AES-GCM is AES in counter mode (the first block of the message under counter 2) plus a tag, and each blob
 is nonce + ciphertext + tag. So every offset of a file is tried as the start of a nonce: the 16 bytes after
-it are decrypted with every key, and where they begin like a JSON object, as much as the file holds is
-decrypted, without the tag (an attacker does not need authenticity, only the text).
+it are decrypted with every key, and where they begin like a JSON object or a visit ticket (base64url of
+one: "ey"), as much as the file holds is decrypted, without the tag (an attacker does not need
+authenticity, only the text).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 NONCE = 12
 # GCM's first message block uses counter value 2 (1 is kept for the tag).
+# How a sealed row begins: its payload's JSON, or the visit ticket sealed before it (outbox._with_ticket).
+OPENINGS = (b'{"', b"ey")
 FIRST_COUNTER = (2).to_bytes(4, "big")
 MAX_PAYLOAD = 4096
 
@@ -26,7 +29,7 @@ def keys_in(key_file: Path) -> list[bytes]:
 
 
 def decryptable(data: bytes, keys: list[bytes]) -> list[bytes]:
-    """Every plaintext that starts like a JSON object at some offset of `data`, decrypted."""
+    """Every plaintext that starts like a sealed row at some offset of `data`, decrypted."""
     offsets = range(len(data) - NONCE - 2)
     counters = b"".join(data[o : o + NONCE] + FIRST_COUNTER for o in offsets)
     found = []
@@ -35,7 +38,7 @@ def decryptable(data: bytes, keys: list[bytes]) -> list[bytes]:
         stream = Cipher(algorithms.AES(key), modes.ECB()).encryptor().update(counters)
         for o in offsets:
             at = o + NONCE
-            if data[at] ^ stream[16 * o] == 0x7B and data[at + 1] ^ stream[16 * o + 1] == 0x22:  # '{"'
+            if bytes((data[at] ^ stream[16 * o], data[at + 1] ^ stream[16 * o + 1])) in OPENINGS:
                 counter = data[o:at] + FIRST_COUNTER
                 decryptor = Cipher(algorithms.AES(key), modes.CTR(counter)).decryptor()
                 found.append(decryptor.update(data[at : at + MAX_PAYLOAD]))

@@ -19,7 +19,7 @@ from kiosk.offline_queue.events import OutboxEvent
 from .central_records import applied, applied_in_order
 from .chaos_proxy import ChaosProxy
 from .conftest import TERMINAL_ID
-from .synthetic import transaction
+from .synthetic import Visit, transaction
 
 TRANSACTIONS = 2000
 WEIGHTS = {"pass": 0.5, "delay": 0.15, "drop": 0.08, "reset": 0.08, "error500": 0.07, "lost": 0.12}
@@ -30,6 +30,7 @@ def test_two_thousand_transactions_through_a_faulty_network(
     central: RunningServer,
     central_app: FastAPI,
     make_client: Callable[[str, float], CentralClient],
+    visit: Visit,
 ) -> None:
     already = set(applied(central_app, TERMINAL_ID))
     rng = random.Random(6)
@@ -45,7 +46,8 @@ def test_two_thousand_transactions_through_a_faulty_network(
 
         def citizens_at_the_kiosk() -> None:
             for _ in range(TRANSACTIONS):
-                keys.append(outbox.enqueue(*transaction(rng)).idempotency_key)
+                receipt = outbox.enqueue(*transaction(rng, visit), visit_ticket=visit.ticket)
+                keys.append(receipt.idempotency_key)
 
         producer = threading.Thread(target=citizens_at_the_kiosk)
         producer.start()

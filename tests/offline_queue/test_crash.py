@@ -6,6 +6,7 @@ that the kiosk did not at least start to enqueue.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -25,6 +27,7 @@ from kiosk.offline_queue.states import State
 
 from .central_records import applied
 from .conftest import SECRET, TERMINAL_ID
+from .synthetic import Visit
 
 CYCLES = 200
 WORKER = Path(__file__).with_name("crash_worker.py")
@@ -61,11 +64,13 @@ def test_sigkill_at_random_moments_loses_nothing_and_applies_nothing_twice(
     central: RunningServer,
     central_app: FastAPI,
     make_client: Callable[[str], CentralClient],
+    visit: Visit,
 ) -> None:
     data_dir, journal = tmp_path / "kiosk", tmp_path / "journal"
+    where = [str(data_dir), central.base_url, str(journal), TERMINAL_ID, SECRET, json.dumps(asdict(visit))]
     rng = random.Random(20261127)
     zygote = subprocess.Popen(
-        [sys.executable, str(WORKER), str(data_dir), central.base_url, str(journal), TERMINAL_ID, SECRET],
+        [sys.executable, str(WORKER), *where],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

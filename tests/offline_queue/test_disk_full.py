@@ -17,24 +17,25 @@ from kiosk.offline_queue import Forwarder, Outbox, OutboxFull, RetryPolicy
 
 from .central_records import applied
 from .conftest import TERMINAL_ID
-from .synthetic import withdrawal
+from .synthetic import Visit, pre_registration
 
 
 def _fill_the_disk(
-    outbox: Outbox, rng: random.Random, room_pages: int, prefix: str
+    outbox: Outbox, rng: random.Random, room_pages: int, prefix: str, visit: Visit
 ) -> dict[str, dict[str, object]]:
-    """Let the database grow by `room_pages` pages, then enqueue withdrawals until the disk refuses one;
+    """Let the database grow by `room_pages` pages, then enqueue the visit's pre-registrations until the disk
+    refuses one (not withdrawals: the centre grants a citizen one a year, and these are all delivered);
     returns the payloads taken by key."""
     driver = outbox._conn.connection.driver_connection
     pages = driver.execute("PRAGMA page_count").fetchone()[0]
     driver.execute(f"PRAGMA max_page_count = {pages + room_pages}")
     taken = {}
     while True:
-        payload = withdrawal(rng)
+        payload = visit.owns(pre_registration(rng))
         # Keys of one length and order (as the visit flow makes them), so the pages fill alike each run.
         key = f"{prefix}-{len(taken):06d}"
         try:
-            outbox.enqueue("withdrawal_application", payload, idempotency_key=key)
+            outbox.enqueue("pre_registration", payload, idempotency_key=key, visit_ticket=visit.ticket)
         except OutboxFull as full:
             assert full.bound == "disk" and full.message_key == "outbox_full"
             assert "disk" in str(full) and "120199" not in str(full)
@@ -51,19 +52,22 @@ def test_a_full_disk_refuses_clearly_and_delivering_makes_room_again(
     central: RunningServer,
     central_app: FastAPI,
     make_client: Callable[[str], CentralClient],
+    visit: Visit,
 ) -> None:
     rng = random.Random(51)
     outbox = Outbox.open(tmp_path)
     taken = _fill_the_disk(
-        outbox, rng, room_pages, prefix=f"full-disk-{room_pages:03d}-{rng.getrandbits(32):08x}"
+        outbox, rng, room_pages, prefix=f"full-disk-{room_pages:03d}-{rng.getrandbits(32):08x}", visit=visit
     )
     keys = list(taken)
     assert len(keys) >= 10
     # A key already taken still gets its first receipt, full disk or not; a new one is refused.
-    again = outbox.enqueue("withdrawal_application", taken[keys[0]], idempotency_key=keys[0])
+    again = outbox.enqueue(
+        "pre_registration", taken[keys[0]], idempotency_key=keys[0], visit_ticket=visit.ticket
+    )
     assert again.idempotency_key == keys[0]
     with pytest.raises(OutboxFull):
-        outbox.enqueue("withdrawal_application", withdrawal(rng))
+        outbox.enqueue("pre_registration", visit.owns(pre_registration(rng)), visit_ticket=visit.ticket)
 
     # Claiming writes nothing (in flight is the forwarder's, in memory), so it cannot need a page either.
     driver = outbox._conn.connection.driver_connection
@@ -82,6 +86,6 @@ def test_a_full_disk_refuses_clearly_and_delivering_makes_room_again(
     assert all(at_central[key] == 1 for key in keys)
 
     # The room that delivery freed takes new transactions again.
-    more = [outbox.enqueue("withdrawal_application", withdrawal(rng)) for _ in range(5)]
+    more = [outbox.enqueue("pre_registration", pre_registration(rng)) for _ in range(5)]
     assert len(more) == 5
     outbox.close()

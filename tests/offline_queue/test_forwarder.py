@@ -20,7 +20,7 @@ from kiosk.offline_queue.states import State
 from .central_records import applied
 from .chaos_proxy import ChaosProxy
 from .conftest import TERMINAL_ID
-from .synthetic import rating, transaction
+from .synthetic import Visit, rating, transaction
 
 FAST = RetryPolicy(base_s=0.001, cap_s=0.002, max_attempts=3)
 
@@ -47,7 +47,11 @@ def _run_until_idle(forwarder: Forwarder, steps: int = 200) -> None:
 
 
 def test_the_thread_delivers_what_is_enqueued_and_reports_online(
-    tmp_path: Path, central: RunningServer, central_app: FastAPI, make_client: Callable[[str], CentralClient]
+    tmp_path: Path,
+    central: RunningServer,
+    central_app: FastAPI,
+    make_client: Callable[[str], CentralClient],
+    visit: Visit,
 ) -> None:
     outbox = Outbox.open(tmp_path)
     events: list[OutboxEvent] = []
@@ -55,7 +59,10 @@ def test_the_thread_delivers_what_is_enqueued_and_reports_online(
     forwarder = Forwarder(outbox, make_client(central.base_url), retry=FAST)
     forwarder.start()
     rng = random.Random(41)
-    keys = [outbox.enqueue(*transaction(rng)).idempotency_key for _ in range(250)]
+    keys = [
+        outbox.enqueue(*transaction(rng, visit), visit_ticket=visit.ticket).idempotency_key
+        for _ in range(250)
+    ]
     deadline = time.monotonic() + 30
     while outbox.usage().rows and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -19,7 +19,7 @@ from kiosk.offline_queue.outbox import Answer
 from kiosk.offline_queue.staff import OutboxAdmin
 from kiosk.offline_queue.states import State
 
-from .synthetic import rating, withdrawal
+from .synthetic import Visit, rating, withdrawal
 
 KEY = "visit-0001-withdrawal"
 
@@ -97,7 +97,7 @@ def test_rows_stored_before_digests_are_compared_by_their_payload(tmp_path: Path
 
 
 def test_the_centres_conflict_answer_is_final_with_its_reason(
-    tmp_path: Path, central: RunningServer, make_client: Callable[[str], CentralClient]
+    tmp_path: Path, central: RunningServer, make_client: Callable[[str], CentralClient], visit: Visit
 ) -> None:
     """Two kiosk data dirs of one terminal (a restored backup, say) send one key with two payloads."""
     rng = random.Random(64)
@@ -105,7 +105,8 @@ def test_the_centres_conflict_answer_is_final_with_its_reason(
     client = make_client(central.base_url)
     for data_dir in (tmp_path / "first", tmp_path / "restored"):
         box = Outbox.open(data_dir)
-        box.enqueue("withdrawal_application", withdrawal(rng), idempotency_key=key)
+        payload = visit.owns(withdrawal(rng))
+        box.enqueue("withdrawal_application", payload, idempotency_key=key, visit_ticket=visit.ticket)
         Forwarder(box, client).step()
         box.close()
     first, restored = OutboxAdmin(tmp_path / "first"), OutboxAdmin(tmp_path / "restored")

@@ -16,7 +16,7 @@ from kiosk.offline_queue import Forwarder, Outbox, RetryPolicy
 from kiosk.offline_queue.database import DB_FILE_NAME
 from kiosk.offline_queue.staff import OutboxAdmin
 
-from .synthetic import withdrawal
+from .synthetic import Visit, withdrawal
 
 
 def _needles(payloads: list[dict[str, object]]) -> list[bytes]:
@@ -46,13 +46,14 @@ def test_rejections_and_logs_name_fields_never_values(
     central: RunningServer,
     make_client: Callable[[str], CentralClient],
     caplog: pytest.LogCaptureFixture,
+    visit: Visit,
 ) -> None:
     rng = random.Random(12)
-    broken = withdrawal(rng)
+    broken = visit.owns(withdrawal(rng))
     broken["bank_pan"] = broken["bank_pan"][:-1] + str((int(broken["bank_pan"][-1]) + 1) % 10)
     broken["id_number"] = broken["id_number"][:-1] + ("0" if broken["id_number"][-1] != "0" else "1")
     outbox = Outbox.open(tmp_path)
-    outbox.enqueue("withdrawal_application", broken)
+    outbox.enqueue("withdrawal_application", broken, visit_ticket=visit.ticket)
     caplog.set_level(logging.DEBUG)
     forwarder = Forwarder(outbox, make_client(central.base_url), retry=RetryPolicy(base_s=0.01, cap_s=0.01))
     forwarder.step()

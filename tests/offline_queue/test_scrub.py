@@ -1,6 +1,7 @@
 """A delivered payload cannot be recovered from the disk, even with the key file: 20 synthetic withdrawals
-are delivered through a real centre, the kiosk is SIGKILLed, and every offset of the database, its -wal and
-its -shm is tried as an AES-GCM nonce with every key (recovery.py). The 5 still pending stay readable."""
+(of 20 visits: the centre grants a citizen one) are delivered through a real centre, the kiosk is
+SIGKILLed, and every offset of the database, its -wal and its -shm is tried as an AES-GCM nonce with every
+key (recovery.py). The 5 still pending stay readable."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from fastapi import FastAPI
 from central_server.testing import RunningServer
 from kiosk.offline_queue.files import database_files
 
-from .central_records import applied
+from .central_records import applied, visits_at
 from .conftest import SECRET, TERMINAL_ID
 from .recovery import recoverable
 from .synthetic import withdrawal
@@ -33,9 +34,14 @@ def test_delivered_withdrawals_are_unrecoverable_after_a_crash_and_pending_ones_
     tmp_path: Path, central: RunningServer, central_app: FastAPI
 ) -> None:
     rng = random.Random(31)
-    payloads = [withdrawal(rng) for _ in range(DELIVER + PENDING)]
+    visits = visits_at(central_app, TERMINAL_ID, DELIVER + PENDING)
+    payloads = [visit.owns(withdrawal(rng)) for visit in visits]
     payloads_file = tmp_path / "payloads.json"
-    payloads_file.write_text(json.dumps(payloads, ensure_ascii=False), encoding="utf-8")
+    filed = [
+        {"payload": payload, "visit_ticket": visit.ticket}
+        for payload, visit in zip(payloads, visits, strict=True)
+    ]
+    payloads_file.write_text(json.dumps(filed, ensure_ascii=False), encoding="utf-8")
     data_dir, key_file = tmp_path / "data", tmp_path / "keys" / "outbox.key"
     before = set(applied(central_app, TERMINAL_ID))
     where = [str(data_dir), str(key_file), central.base_url, TERMINAL_ID, SECRET]
@@ -53,7 +59,7 @@ def test_delivered_withdrawals_are_unrecoverable_after_a_crash_and_pending_ones_
 
     found = b"\n".join(recoverable(database_files(data_dir), key_file))
     pending = [needle for payload in payloads[DELIVER:] for needle in _personal(payload)]
-    # Only 12 synthetic names exist: a delivered citizen's name may also be a pending one's.
+    # Seeded citizens may share a name: a delivered citizen's name may also be a pending one's.
     delivered = [
         needle for payload in payloads[:DELIVER] for needle in _personal(payload) if needle not in pending
     ]

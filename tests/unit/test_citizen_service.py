@@ -1,5 +1,6 @@
 """The citizen flow without a screen, against the real reference central over HTTP on loopback."""
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -104,6 +105,17 @@ def test_end_visit_wipes_at_once_and_the_session_closes_at_the_centre_after(clie
         client.account(token)
     assert caught.value.code == "session_expired"
     assert service.end_visit() is None  # nobody there: nothing to close
+
+
+def test_the_visit_keeps_the_centres_ticket_and_reference_until_it_ends(client: CentralClient) -> None:
+    service = CitizenService(client)
+    service.begin_visit(_holder(_pick(client, status="normal")))
+    assert (service.visit_ticket, service.citizen_ref) == (None, None)
+    assert service.sign_in("123456").outcome is SignIn.OK
+    ticket, ref = service.visit_ticket, service.citizen_ref
+    assert ticket and ref and ref in str(base64.urlsafe_b64decode(ticket.split(".")[0] + "=="))
+    service.end_visit()
+    assert (service.visit_ticket, service.citizen_ref) == (None, None)
 
 
 def test_an_expired_card_begins_no_visit(client: CentralClient) -> None:
