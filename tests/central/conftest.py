@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from central_server.app import DEFAULT_SEED, create_app
 from central_server.testing import RunningServer, serve_in_thread
 
 from .helpers import FIXED_NOW, LENIENT, TERMINALS, FakeClock, Kiosk, Statement, password_of
+from .seeded_copies import OwnServer, StartServer
 from .visits import Visitor, sign_in
 
 
@@ -106,3 +109,31 @@ def statements(demo_server: RunningServer, cards: list[dict[str, Any]]) -> list[
         )
         kiosk.call("DELETE", "/v1/citizen/session")
     return result
+
+
+# Servers on copies of one seeded SQLite file, for tests that change the centre's data.
+@pytest.fixture(scope="module")
+def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("seeded") / "central.db"
+    create_app(f"sqlite:///{path}", seed=DEFAULT_SEED, clock=lambda: FIXED_NOW)
+    return path
+
+
+@pytest.fixture
+def start_server(seeded_file: Path, tmp_path: Path) -> Iterator[StartServer]:
+    """Starts a server on a fresh copy; `routers` are added to it (tests' own routes)."""
+    servers: list[RunningServer] = []
+
+    def start(*routers: APIRouter) -> OwnServer:
+        path = tmp_path / f"central-{len(servers)}.db"
+        shutil.copy(seeded_file, path)
+        clock = FakeClock(FIXED_NOW)
+        app = create_app(f"sqlite:///{path}", terminals=TERMINALS, clock=clock, limits=LENIENT)
+        for router in routers:
+            app.include_router(router)
+        servers.append(serve_in_thread(app))
+        return OwnServer(servers[-1], clock, app)
+
+    yield start
+    for server in servers:
+        server.stop()

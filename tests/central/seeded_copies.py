@@ -3,21 +3,17 @@ of one seeded SQLite file, so nothing they do reaches the shared servers or anot
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from sqlalchemy import select
 
-from central_server.app import DEFAULT_SEED, create_app
 from central_server.models import Citizen
 from central_server.seed import DEMO_PASSWORD, OTHER_PASSWORD_NAME
-from central_server.testing import RunningServer, serve_in_thread
+from central_server.testing import RunningServer
 
-from .helpers import FIXED_NOW, LENIENT, TERMINALS, FakeClock, Kiosk
+from .helpers import FakeClock, Kiosk
 
 
 @dataclass
@@ -47,30 +43,3 @@ class OwnServer:
 
 
 StartServer = Callable[..., OwnServer]
-
-
-@pytest.fixture(scope="module")
-def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("seeded") / "central.db"
-    create_app(f"sqlite:///{path}", seed=DEFAULT_SEED, clock=lambda: FIXED_NOW)
-    return path
-
-
-@pytest.fixture
-def start_server(seeded_file: Path, tmp_path: Path) -> Iterator[StartServer]:
-    """Starts a server on a fresh copy; `routers` are added to it (tests' own routes)."""
-    servers: list[RunningServer] = []
-
-    def start(*routers: APIRouter) -> OwnServer:
-        path = tmp_path / f"central-{len(servers)}.db"
-        shutil.copy(seeded_file, path)
-        clock = FakeClock(FIXED_NOW)
-        app = create_app(f"sqlite:///{path}", terminals=TERMINALS, clock=clock, limits=LENIENT)
-        for router in routers:
-            app.include_router(router)
-        servers.append(serve_in_thread(app))
-        return OwnServer(servers[-1], clock, app)
-
-    yield start
-    for server in servers:
-        server.stop()

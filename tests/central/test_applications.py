@@ -10,10 +10,8 @@ from central_server.application_sources import ApplicationSummary, newest_first
 from central_server.routes.applications import APPLICATION_SOURCES
 from central_server.withdrawals import withdrawal_summaries
 
-from .seeded_copies import StartServer, seeded_file, start_server
+from .seeded_copies import StartServer
 from .test_withdrawal_endpoints import _file_it, filing
-
-__all__ = ["seeded_file", "start_server"]
 
 
 def test_withdrawals_are_listed_newest_first_and_masked(start_server: StartServer) -> None:

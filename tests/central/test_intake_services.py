@@ -23,11 +23,9 @@ from central_server.withdrawals import WithdrawalApplicationRow
 from tests.offline_queue.synthetic import pan, rating
 
 from .helpers import FIXED_NOW, LENIENT, TERMINALS, FakeClock, Kiosk
-from .seeded_copies import OwnServer, seeded_file
+from .seeded_copies import OwnServer
 from .test_intake import PATH, intake_item, stored
 from .visits import Visitor, sign_in
-
-__all__ = ["seeded_file"]
 
 COUNTER_TOKEN = "counter-secret-for-intake-tests"
 TERMINAL = "KIOSK-DEMO-01"

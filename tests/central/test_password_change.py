@@ -11,9 +11,7 @@ from hypothesis import strategies as st
 from central_server.password_rules import WEAKNESS_TEXTS, Weakness, birth_date_forms, password_weakness
 
 from .helpers import DEMO_PASSWORD, Kiosk
-from .seeded_copies import StartServer, seeded_file, start_server
-
-__all__ = ["seeded_file", "start_server"]
+from .seeded_copies import StartServer
 
 ID_NUMBER = "120199198005170017"
 BIRTH = dt.date(1980, 5, 17)

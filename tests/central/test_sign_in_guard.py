@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
-from central_server.app import DEFAULT_SEED, create_app
+from central_server.app import create_app
 from central_server.idnumbers import check_char
 from central_server.limits import Limits
 from central_server.models import Citizen
@@ -27,13 +27,6 @@ from .helpers import FIXED_NOW, TERMINALS, FakeClock, Kiosk, password_of
 
 WRONG = "000000"
 Start = Callable[..., tuple[RunningServer, FakeClock, FastAPI]]
-
-
-@pytest.fixture(scope="module")
-def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("seeded") / "central.db"
-    create_app(f"sqlite:///{path}", seed=DEFAULT_SEED, clock=lambda: FIXED_NOW)
-    return path
 
 
 @pytest.fixture

@@ -29,9 +29,7 @@ from central_server.withdrawals import (
 )
 
 from .helpers import FIXED_NOW, Kiosk
-from .seeded_copies import OwnServer, StartServer, seeded_file, start_server
-
-__all__ = ["seeded_file", "start_server"]
+from .seeded_copies import OwnServer, StartServer
 
 # Luhn-valid, synthetic.
 CARD = "6222020200001234562"
