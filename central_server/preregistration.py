@@ -2,8 +2,9 @@
 
 It reaches the centre through the kiosk's outbox, perhaps hours after the kiosk printed the slip, so the
 code on the slip is the kiosk's own: both sides derive it from the terminal id and the item's idempotency
-key (`kiosk_numbers.kiosk_code`), which are unique per transaction. The centre refuses one whose code another
-pre-registration already holds (a hash clash, about one in 10^12 for any two), naming the code.
+key (`kiosk.transaction_numbers.kiosk_code`), which are unique per transaction. The centre refuses one
+whose code another pre-registration already holds (a hash clash, about one in 10^12 for any two), naming
+the code.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from central_server.business_types import BusinessType
 from central_server.dates import centre_today
-from central_server.kiosk_numbers import CODE_LENGTH, kiosk_code, readable
 from central_server.models import Base, Citizen, UtcDateTime
+from kiosk.transaction_numbers import CODE_LENGTH, kiosk_code, readable
 
 # A slip is good on the day it was taken (centre time) and the seven days after.
 VALID_DAYS = 7

@@ -6,7 +6,7 @@ only while the application waits for payment, because the back office pays to it
 any endpoint, and history rows (paid) keep only the masked form, BIN + last 4.
 
 The claim number is the kiosk's own, so the receipt it prints while the centre is unreachable shows the
-number the centre will show: `TQ` + `kiosk_numbers.kiosk_code(terminal id, idempotency key)`.
+number the centre will show: `TQ` + `transaction_numbers.kiosk_code(terminal id, idempotency key)`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from central_server.application_sources import ApplicationSummary
 from central_server.dates import CENTRE_TZ, centre_today
-from central_server.kiosk_numbers import kiosk_code
 from central_server.models import Account, Base, Citizen, UtcDateTime
 from central_server.withdrawal_rules import (
     REASON_NAMES,
@@ -31,6 +30,7 @@ from central_server.withdrawal_rules import (
     assess,
 )
 from kiosk.masking import mask_bank_card
+from kiosk.transaction_numbers import kiosk_code
 
 WithdrawalState = Literal["accepted", "paid"]
 CLAIM_PREFIX = "TQ"

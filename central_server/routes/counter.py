@@ -12,11 +12,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from central_server import kiosk_numbers, preregistration
+from central_server import preregistration
 from central_server.context import Context
 from central_server.dates import centre_today
 from central_server.envelope import ApiError, Code, Envelope, error_responses, ok
 from central_server.security import secret_matches
+from kiosk.transaction_numbers import ALPHABET, CODE_LENGTH, parse_code, readable
 
 router = APIRouter(prefix="/v1/counter", tags=["counters"])
 
@@ -58,22 +59,22 @@ class PreRegistrationData(BaseModel):
 
 
 def _record(session: Session, text: str) -> preregistration.PreRegistrationRecord:
-    code = kiosk_numbers.parse_code(text)
+    code = parse_code(text)
     if code is None:
         raise ApiError(
             Code.BAD_REQUEST,
-            f"path parameter code: {kiosk_numbers.CODE_LENGTH} characters of {kiosk_numbers.ALPHABET}",
+            f"path parameter code: {CODE_LENGTH} characters of {ALPHABET}",
         )
     record = preregistration.find(session, code)
     if record is None:
-        raise ApiError(Code.NOT_FOUND, f"no pre-registration {kiosk_numbers.readable(code)}")
+        raise ApiError(Code.NOT_FOUND, f"no pre-registration {readable(code)}")
     return record
 
 
 def _data(record: preregistration.PreRegistrationRecord, today: dt.date) -> PreRegistrationData:
     business = record.business
     return PreRegistrationData(
-        code=kiosk_numbers.readable(record.code),
+        code=readable(record.code),
         state=preregistration.current_state(record, today),
         name=record.citizen.name,
         id_number=record.citizen.id_number,
@@ -112,7 +113,7 @@ def mark_done(code: CodeText, context: Context, counter: Counter) -> Envelope[Pr
             state = preregistration.current_state(record, centre_today(now))
             raise ApiError(
                 Code.PRE_REGISTRATION_CLOSED,
-                f"pre-registration {kiosk_numbers.readable(record.code)} is {state}",
+                f"pre-registration {readable(record.code)} is {state}",
             )
         data = _data(record, centre_today(now))
     return ok(context.sequence, data, "done")

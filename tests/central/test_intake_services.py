@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 
 from central_server import preregistration, withdrawals
 from central_server.app import create_app
-from central_server.kiosk_numbers import kiosk_code, readable
 from central_server.testing import serve_in_thread
 from central_server.withdrawal_rules import PROPERTY_FEE_CAP_FEN
 from central_server.withdrawals import WithdrawalApplicationRow
+from kiosk.transaction_numbers import kiosk_code, readable
 from tests.offline_queue.synthetic import pan, rating
 
 from .helpers import FIXED_NOW, LENIENT, TERMINALS, FakeClock, Kiosk

@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 
 from central_server.app import DEFAULT_SEED, create_app
 from central_server.db import Database
-from central_server.kiosk_numbers import kiosk_code, readable
 from central_server.models import Citizen
 from central_server.preregistration import (
     PreRegistrationRecord,
@@ -24,6 +23,7 @@ from central_server.preregistration import (
     apply_pre_registration,
 )
 from central_server.testing import RunningServer, serve_in_thread
+from kiosk.transaction_numbers import kiosk_code, readable
 
 from .helpers import FIXED_NOW, TERMINALS, FakeClock
 

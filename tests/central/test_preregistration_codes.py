@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from central_server import kiosk_numbers as numbers
 from central_server import preregistration as prereg
 from central_server.dates import CENTRE_TZ
+from kiosk import transaction_numbers as numbers
 
 terminal_ids = st.from_regex(r"[A-Za-z0-9._-]{1,64}", fullmatch=True)
 keys = st.from_regex(r"[A-Za-z0-9._:-]{8,64}", fullmatch=True)

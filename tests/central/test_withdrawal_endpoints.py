@@ -14,7 +14,6 @@ from sqlalchemy import select
 from central_server.auth import CitizenSessionRef, TerminalId
 from central_server.context import Context
 from central_server.dates import centre_today
-from central_server.kiosk_numbers import kiosk_code, parse_code
 from central_server.models import Citizen
 from central_server.withdrawal_rules import RENT_MONTHLY_CAP_FEN, Reason, Refusal, assess_all
 from central_server.withdrawals import (
@@ -27,6 +26,7 @@ from central_server.withdrawals import (
     citizen_facts,
     claim_number,
 )
+from kiosk.transaction_numbers import kiosk_code, parse_code
 
 from .helpers import FIXED_NOW, Kiosk
 from .seeded_copies import OwnServer, StartServer

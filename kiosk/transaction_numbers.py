@@ -1,10 +1,11 @@
 """Numbers a kiosk prints for a transaction it files through its outbox, before the centre has seen it.
 
-The centre derives the same number from the item when it arrives, so the number on paper is the one the
-centre shows: the first 40 bits of SHA-256 of `<terminal id>:<idempotency key>` (UTF-8), five bits a symbol,
-most significant first, in an alphabet without the look-alikes 0/O and 1/I (a number read out at a counter
-is typed right). Terminal id and key are unique per transaction; two transactions share a code about once in
-10^12 pairs, and the centre refuses the second one (each service keeps its codes unique).
+The centre derives the same number from the item when it arrives, with this very module (it imports it, as
+it imports the bundle checker and the masking rules: one recipe cannot drift), so the number on paper is
+the one the centre shows: the first 40 bits of SHA-256 of `<terminal id>:<idempotency key>` (UTF-8), five
+bits a symbol, most significant first, in an alphabet without the look-alikes 0/O and 1/I (a number read
+out at a counter is typed right). Terminal id and key are unique per transaction; two transactions share a
+code about once in 10^12 pairs, and the centre refuses the second one (each service keeps its codes unique).
 """
 
 from __future__ import annotations
