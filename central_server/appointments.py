@@ -18,6 +18,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from central_server import appointment_rules as rules
+from central_server.application_sources import ApplicationSummary
 from central_server.business_types import BusinessType
 from central_server.db import insert_if_absent
 from central_server.envelope import ApiError, Code
@@ -274,3 +275,30 @@ def _rowcount(result: object) -> int:
     if not isinstance(result, CursorResult):
         raise TypeError("an UPDATE answers with a cursor result")
     return result.rowcount
+
+
+_APPOINTMENT_STATES = {"booked": ("已预约", "booked"), "cancelled": ("已取消", "cancelled")}
+
+
+def appointment_summaries(session: Session, citizen_id: int, _now: dt.datetime) -> list[ApplicationSummary]:
+    """The citizen's appointments for "my applications": business, day and slot, number and state."""
+    rows = session.execute(
+        select(Appointment, BusinessType)
+        .join(BusinessType, BusinessType.code == Appointment.business_code)
+        .where(Appointment.citizen_id == citizen_id)
+    ).all()
+    summaries = []
+    for appointment, business in rows:
+        state_zh, state_en = _APPOINTMENT_STATES[appointment.state]
+        when = f"{appointment.day.isoformat()} {appointment.slot}"
+        summaries.append(
+            ApplicationSummary(
+                kind="appointment",
+                number=appointment.call_number,
+                state=appointment.state,
+                created_at=appointment.booked_at,
+                summary_zh=f"{business.name_zh}，{when}，{state_zh}",
+                summary_en=f"{business.name_en}, {when}, {state_en}",
+            )
+        )
+    return summaries

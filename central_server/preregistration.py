@@ -19,6 +19,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from central_server.application_sources import ApplicationSummary
 from central_server.business_types import BusinessType
 from central_server.dates import centre_today
 from central_server.models import Base, Citizen, UtcDateTime
@@ -152,3 +153,36 @@ def mark_done(session: Session, record: PreRegistrationRecord, now: dt.datetime)
         raise TypeError("an UPDATE answers with a cursor result")
     session.refresh(record)
     return result.rowcount == 1
+
+
+_PRE_REGISTRATION_STATES = {
+    "waiting": ("待办理", "waiting at the counter"),
+    "done": ("已办理", "handled"),
+    "expired": ("已过期", "expired"),
+}
+
+
+def pre_registration_summaries(
+    session: Session, citizen_id: int, now: dt.datetime
+) -> list[ApplicationSummary]:
+    """The citizen's pre-registrations for "my applications", with their state as of the centre's day."""
+    today = centre_today(now)
+    records = session.scalars(
+        select(PreRegistrationRecord).where(PreRegistrationRecord.citizen_id == citizen_id)
+    ).all()
+    summaries = []
+    for record in records:
+        state = current_state(record, today)
+        state_zh, state_en = _PRE_REGISTRATION_STATES[state]
+        summaries.append(
+            ApplicationSummary(
+                kind="pre_registration",
+                number=readable(record.code),
+                state=state,
+                created_at=record.taken_at,
+                summary_zh=f"{record.business.name_zh}预登记，{state_zh}（至{record.valid_until.isoformat()}）",
+                summary_en=f"{record.business.name_en} pre-registration, {state_en} (until "
+                f"{record.valid_until.isoformat()})",
+            )
+        )
+    return summaries

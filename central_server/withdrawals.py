@@ -198,7 +198,7 @@ def apply_withdrawal(
     return Accepted(number)
 
 
-def withdrawal_summaries(session: Session, citizen_id: int) -> list[ApplicationSummary]:
+def withdrawal_summaries(session: Session, citizen_id: int, _now: dt.datetime) -> list[ApplicationSummary]:
     """The citizen's withdrawal applications for "my applications"; the card masked."""
     rows = session.scalars(
         select(WithdrawalApplicationRow).where(WithdrawalApplicationRow.citizen_id == citizen_id)

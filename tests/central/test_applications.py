@@ -59,12 +59,12 @@ def test_sources_are_merged_newest_first() -> None:
             summary_en="x",
         )
 
-    def first(session: Session, citizen_id: int) -> list[ApplicationSummary]:
+    def first(session: Session, citizen_id: int, now: dt.datetime) -> list[ApplicationSummary]:
         return [summary("A1", 9), summary("A3", 11)]
 
-    def second(session: Session, citizen_id: int) -> list[ApplicationSummary]:
+    def second(session: Session, citizen_id: int, now: dt.datetime) -> list[ApplicationSummary]:
         return [summary("B2", 10)]
 
-    merged = newest_first([first, second], Session(), 1)
+    merged = newest_first([first, second], Session(), 1, dt.datetime.now(dt.UTC))
     assert [item.number for item in merged] == ["A3", "B2", "A1"]
     assert withdrawal_summaries in APPLICATION_SOURCES

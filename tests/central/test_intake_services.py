@@ -162,3 +162,26 @@ def test_an_item_whose_number_another_item_holds_is_rejected_alone(
         "rejected",
     ]
     assert _applications(own) == 1
+
+
+def test_my_applications_lists_pre_registrations_and_appointments(own: OwnServer) -> None:
+    kiosk, visitor = _visit(own)
+    item = intake_item("pre_registration", _pre_registration(visitor), visitor=visitor)
+    [answer] = _send(kiosk, item)
+    where = {"business": "loan", "office": "SHILI"}
+    day = kiosk.data("GET", "/v1/citizen/appointments/slots?business=loan&office=SHILI")["days"][0]
+    slot = day["slots"][0]["slot"]
+    booked = kiosk.data("POST", "/v1/citizen/appointments", json={**where, "date": day["date"], "slot": slot})
+
+    items = kiosk.data("GET", "/v1/citizen/applications")["items"]
+    listed = {item["kind"]: item for item in items}
+    assert listed["pre_registration"]["number"] == readable(answer["reference"])
+    assert listed["pre_registration"]["state"] == "waiting"
+    assert listed["appointment"]["state"] == "booked"
+    assert listed["appointment"]["number"] == booked["call_number"]
+    assert f"{day['date']} {slot}" in listed["appointment"]["summary_en"]
+
+    own.clock.advance(days=9)  # past the code's last valid day: the list says so, from the centre's clock
+    later, _visitor = _visit(own)  # the same citizen, back another day
+    states = {item["kind"]: item["state"] for item in later.data("GET", "/v1/citizen/applications")["items"]}
+    assert states["pre_registration"] == "expired"
