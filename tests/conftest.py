@@ -4,7 +4,7 @@ tests, started and stopped by the tests themselves."""
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -73,3 +73,37 @@ def xvfb_display() -> Iterator[str]:
 def screens_dir() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+KioskSettings = Callable[..., Path]
+
+
+@pytest.fixture
+def kiosk_settings(tmp_path: Path) -> KioskSettings:
+    """Writes a small kiosk settings file in the test's own directory (data, outbox key and all: a test
+    never touches /var/lib/hpf-kiosk or /etc/hpf-kiosk) and returns its path; `extra` is more TOML."""
+
+    def write(idcard: str = "sim://", extra: str = "") -> Path:
+        path = tmp_path / "kiosk.toml"
+        path.write_text(
+            f"""
+[kiosk]
+id = "KIOSK-TEST-01"
+centre_id = "00012000"
+data_dir = "{tmp_path / "data"}"
+
+[central]
+base_url = "http://127.0.0.1:9"
+terminal_secret = "test-secret-synthetic"
+
+[outbox]
+key_file = "{tmp_path / "keys" / "outbox.key"}"
+
+[devices]
+idcard = "{idcard}"
+{extra}""",
+            encoding="utf-8",
+        )
+        return path
+
+    return write

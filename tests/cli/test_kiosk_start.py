@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,30 +27,6 @@ NOT_BEFORE_THE_WINDOW = (
     "kiosk.devices.bankcard",
     "kiosk.devices.printer",
 )
-
-
-def _settings(tmp_path: Path, idcard: str) -> Path:
-    path = tmp_path / "kiosk.toml"
-    path.write_text(
-        f"""
-[kiosk]
-id = "KIOSK-TEST-01"
-centre_id = "00012000"
-data_dir = "{tmp_path / "data"}"
-
-[central]
-base_url = "http://127.0.0.1:9"
-terminal_secret = "test-secret-synthetic"
-
-[outbox]
-key_file = "{tmp_path / "keys" / "outbox.key"}"
-
-[devices]
-idcard = "{idcard}"
-""",
-        encoding="utf-8",
-    )
-    return path
 
 
 def _kiosk_run(settings: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
@@ -78,10 +55,10 @@ def _heavy(modules: set[str]) -> list[str]:
 
 
 def test_a_bad_reader_url_stops_the_start_in_one_line_without_loading_the_staff_tools(
-    tmp_path: Path,
+    kiosk_settings: Callable[..., Path],
 ) -> None:
     url = "sam+serial:///dev/ttyUSB0?baud=4800"
-    done, modules = _kiosk_run(_settings(tmp_path, url))
+    done, modules = _kiosk_run(kiosk_settings(url))
     assert done.returncode == 2
     assert _said(done) == [f"kiosk: {url}: baud='4800' is not one of 9600, 19200, 38400, 57600, 115200"]
     assert "kiosk.runtime" in modules  # the start went as far as building the parts
@@ -90,8 +67,8 @@ def test_a_bad_reader_url_stops_the_start_in_one_line_without_loading_the_staff_
 
 
 @pytest.mark.parametrize("problem", ["missing", "bad value"])
-def test_bad_settings_stop_the_start_in_one_line(tmp_path: Path, problem: str) -> None:
-    settings = _settings(tmp_path, "sim://")
+def test_bad_settings_stop_the_start_in_one_line(kiosk_settings: Callable[..., Path], problem: str) -> None:
+    settings = kiosk_settings()
     if problem == "missing":
         settings.unlink()
         expected = f"kiosk: {settings}: no such settings file (copy config/kiosk.example.toml)"

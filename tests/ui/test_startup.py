@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 # Runs `kiosk run` in-process and watches for the kiosk's first-frame line; on the frame after it, reports
@@ -40,33 +41,14 @@ print(json.dumps({**seen, "status": status}))
 
 
 def test_kiosk_run_reports_its_first_frame_and_collects_again_after_it(
-    xvfb_display: str, tmp_path: Path
+    xvfb_display: str, kiosk_settings: Callable[..., Path]
 ) -> None:
-    settings = tmp_path / "kiosk.toml"
-    settings.write_text(
-        f"""
-[kiosk]
-id = "KIOSK-TEST-01"
-centre_id = "00012000"
-data_dir = "{tmp_path / "data"}"
-
-[central]
-base_url = "http://127.0.0.1:9"
-terminal_secret = "test-secret-synthetic"
-
-[outbox]
-key_file = "{tmp_path / "keys" / "outbox.key"}"
-
-[devices]
-idcard = "sim://"
-
+    settings = kiosk_settings(extra="""
 [display]
 width = 540
 height = 960
 fullscreen = false
-""",
-        encoding="utf-8",
-    )
+""")
     done = subprocess.run(
         [sys.executable, "-c", WATCH_THE_START, str(settings)],
         env={**os.environ, "DISPLAY": xvfb_display},
