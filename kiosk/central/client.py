@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, TypeVar
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
 
 from kiosk.central.errors import CentralError, CentralUnavailable
 from kiosk.central.models import (
     Account,
+    ApplicationList,
+    ApplicationSummary,
+    Appointment,
+    AppointmentSlots,
+    Catalogue,
     CitizenSession,
     DemoCard,
     DepositPage,
     Health,
     IntakeResult,
+    IssuedCertificate,
     Loan,
     TerminalToken,
+    WithdrawalOptions,
 )
 from kiosk.central.sequence import SequenceCounter
 
@@ -89,7 +98,8 @@ class CentralClient:
             headers["X-Citizen-Session"] = citizen_token
         return headers
 
-    def _send(self, method: str, path: str, headers: dict[str, str], **kwargs: Any) -> Any:
+    def _send(self, method: str, path: str, headers: dict[str, str], **kwargs: Any) -> tuple[Any, str | None]:
+        """(data, ETag header); data is None for a 304 answer to a request that sent If-None-Match."""
         import requests
 
         try:
@@ -98,6 +108,9 @@ class CentralClient:
             )
         except requests.RequestException as exc:
             raise CentralUnavailable(f"{method} {path}: {type(exc).__name__}") from exc
+        etag = response.headers.get("ETag")
+        if response.status_code == 304 and "If-None-Match" in headers:
+            return None, etag
         try:
             body = response.json()
             code, message, data = body["code"], body.get("message", ""), body.get("data")
@@ -112,23 +125,28 @@ class CentralClient:
             )
         if code != "ok":
             raise CentralError(code, message, data if isinstance(data, dict) else None)
-        return data
+        return data, etag
 
     def call(self, method: str, path: str, *, citizen: str | None = None, **kwargs: Any) -> Any:
+        return self._exchange(method, path, citizen, {}, **kwargs)[0]
+
+    def _exchange(
+        self, method: str, path: str, citizen: str | None, extra_headers: dict[str, str], **kwargs: Any
+    ) -> tuple[Any, str | None]:
         try:
-            return self._send(method, path, self.envelope_headers(citizen), **kwargs)
+            return self._send(method, path, self.envelope_headers(citizen) | extra_headers, **kwargs)
         except CentralError as exc:
             if exc.code != "terminal_unauthorised":
                 raise
             # The terminal token expired (or the centre restarted): authenticate once more and retry.
             with self._token_lock:
                 self._token = None
-            return self._send(method, path, self.envelope_headers(citizen), **kwargs)
+            return self._send(method, path, self.envelope_headers(citizen) | extra_headers, **kwargs)
 
     def _terminal_token(self) -> str:
         with self._token_lock:
             if self._token is None:
-                data = self._send(
+                data, _ = self._send(
                     "POST",
                     "/v1/terminal/auth",
                     self.envelope_headers(None, with_auth=False),
@@ -213,6 +231,91 @@ class CentralClient:
         if not isinstance(data, list):
             raise CentralUnavailable("GET /v1/demo/cards: data is not a list")
         return [_parse(DemoCard, item) for item in data]
+
+    # -- citizen services -----------------------------------------------------------------------------
+
+    def withdrawal_options(self, session_token: str) -> WithdrawalOptions:
+        data = self.call("GET", "/v1/citizen/withdrawal/options", citizen=session_token)
+        return _parse(WithdrawalOptions, data)
+
+    def applications(self, session_token: str) -> list[ApplicationSummary]:
+        """The citizen's applications of every kind, newest first (at most 100)."""
+        data = self.call("GET", "/v1/citizen/applications", citizen=session_token)
+        return list(_parse(ApplicationList, data).items)
+
+    def change_password(self, session_token: str, old: str, new: str) -> None:
+        """Refusals are CentralError: weak_password (data: reason, zh, en), sign_in_failed (attempts_left),
+        password_locked (locked_until), rate_limited (retry_after)."""
+        self.call(
+            "POST",
+            "/v1/citizen/password",
+            citizen=session_token,
+            json={"old_password": old, "new_password": new},
+        )
+
+    def business_types(self, etag: str | None) -> tuple[str | None, Catalogue | None]:
+        """(etag, catalogue) when the catalogue differs from the one `etag` names; (etag, None) when not."""
+        headers = {"If-None-Match": etag} if etag else {}
+        data, answered_etag = self._exchange("GET", "/v1/business-types", None, headers)
+        if data is None:
+            return etag, None
+        return answered_etag, _parse(Catalogue, data)
+
+    def appointment_slots(
+        self,
+        session_token: str,
+        business: str,
+        office: str,
+        from_day: date | None = None,
+        days: int | None = None,
+    ) -> AppointmentSlots:
+        """Free places from `from_day` (the centre's today when None) for `days` days (the centre's horizon
+        when None); a business that cannot be booked at the office is CentralError not_bookable."""
+        params: dict[str, str | int] = {"business": business, "office": office}
+        if from_day is not None:
+            params["from"] = from_day.isoformat()
+        if days is not None:
+            params["days"] = days
+        data = self.call("GET", "/v1/citizen/appointments/slots", citizen=session_token, params=params)
+        return _parse(AppointmentSlots, data)
+
+    def book_appointment(
+        self, session_token: str, business: str, office: str, day: date, slot: str
+    ) -> Appointment:
+        """Refusals are CentralError: not_bookable, slot_full, appointment_limit."""
+        body = {"business": business, "office": office, "date": day.isoformat(), "slot": slot}
+        data = self.call("POST", "/v1/citizen/appointments", citizen=session_token, json=body)
+        return _parse(Appointment, data)
+
+    def cancel_appointment(self, session_token: str, appointment_id: str) -> Appointment:
+        """The appointment, now cancelled; CentralError cancel_refused once its slot has begun or when it is
+        cancelled already, not_found for an id that is not this citizen's."""
+        path = "/v1/citizen/appointments/" + quote(appointment_id, safe="")
+        return _parse(Appointment, self.call("DELETE", path, citizen=session_token))
+
+    def appointments(self, session_token: str) -> list[Appointment]:
+        """The citizen's appointments, the latest slot first."""
+        data = self.call("GET", "/v1/citizen/appointments", citizen=session_token)
+        if not isinstance(data, list):
+            raise CentralUnavailable("GET /v1/citizen/appointments: data is not a list", status=200)
+        return [_parse(Appointment, item) for item in data]
+
+    def issue_certificate(
+        self,
+        session_token: str,
+        kind: Literal["deposit", "loan_settled", "statement"],
+        period_from: str | None = None,
+        period_to: str | None = None,
+    ) -> IssuedCertificate:
+        """A statement needs both months (YYYY-MM); the other kinds take neither. Refusals are CentralError:
+        no_settled_loan, account_closed, bad_request (naming `from` or `to`)."""
+        body: dict[str, str] = {"kind": kind}
+        if period_from is not None:
+            body["from"] = period_from
+        if period_to is not None:
+            body["to"] = period_to
+        data = self.call("POST", "/v1/citizen/certificates", citizen=session_token, json=body)
+        return _parse(IssuedCertificate, data)
 
 
 def _parse(model: type[M], data: Any) -> M:
