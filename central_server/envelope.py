@@ -104,6 +104,10 @@ def ok(sequence: CentreSequence, data: T, message: str = "ok") -> Envelope[T]:
     return Envelope(code=Code.OK, message=message, centre_seq=sequence.next(), data=data)
 
 
+# What any call under a citizen session may answer, besides the codes of its own.
+CITIZEN_ERRORS = (Code.BAD_CHANNEL, Code.BAD_ENVELOPE, Code.TERMINAL_UNAUTHORISED, Code.SESSION_EXPIRED)
+
+
 def error_responses(*codes: Code) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the error codes a route can answer, grouped by HTTP status."""
     by_status: dict[int, list[str]] = {}

@@ -9,7 +9,7 @@ from central_server.application_sources import ApplicationSource, ApplicationSum
 from central_server.appointments import appointment_summaries
 from central_server.auth import CitizenSessionRef
 from central_server.context import Context
-from central_server.envelope import Code, Envelope, error_responses, ok
+from central_server.envelope import CITIZEN_ERRORS, Envelope, error_responses, ok
 from central_server.preregistration import pre_registration_summaries
 from central_server.withdrawals import withdrawal_summaries
 
@@ -24,14 +24,13 @@ APPLICATION_SOURCES: tuple[ApplicationSource, ...] = (
 # The newest this many; a kiosk screen shows far fewer.
 MAX_ITEMS = 100
 
-_CITIZEN_ERRORS = (Code.BAD_CHANNEL, Code.BAD_ENVELOPE, Code.TERMINAL_UNAUTHORISED, Code.SESSION_EXPIRED)
 
 
 class ApplicationList(BaseModel):
     items: list[ApplicationSummary] = Field(description=f"newest first, at most {MAX_ITEMS}")
 
 
-@router.get("/applications", responses=error_responses(*_CITIZEN_ERRORS))
+@router.get("/applications", responses=error_responses(*CITIZEN_ERRORS))
 def my_applications(context: Context, citizen_ref: CitizenSessionRef) -> Envelope[ApplicationList]:
     with context.db.transaction() as session:
         items = newest_first(APPLICATION_SOURCES, session, citizen_ref.citizen_id, context.clock())

@@ -15,12 +15,11 @@ from central_server.auth import CitizenSessionRef
 from central_server.business_types import CODE_PATTERN
 from central_server.context import Context
 from central_server.dates import centre_today
-from central_server.envelope import ApiError, Code, Envelope, error_responses, ok
+from central_server.envelope import CITIZEN_ERRORS, ApiError, Code, Envelope, error_responses, ok
 from central_server.intake_schemas import Day
 
 router = APIRouter(prefix="/v1/citizen/appointments", tags=["appointments"])
 
-_CITIZEN_ERRORS = (Code.BAD_CHANNEL, Code.BAD_ENVELOPE, Code.TERMINAL_UNAUTHORISED, Code.SESSION_EXPIRED)
 _DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
@@ -76,7 +75,7 @@ def _appointment_data(row: appointments.Appointment, now: dt.datetime) -> Appoin
     )
 
 
-@router.get("/slots", responses=error_responses(Code.BAD_REQUEST, Code.NOT_BOOKABLE, *_CITIZEN_ERRORS))
+@router.get("/slots", responses=error_responses(Code.BAD_REQUEST, Code.NOT_BOOKABLE, *CITIZEN_ERRORS))
 def list_slots(
     context: Context,
     citizen_ref: CitizenSessionRef,
@@ -113,7 +112,7 @@ def list_slots(
 @router.post(
     "",
     responses=error_responses(
-        Code.BAD_REQUEST, Code.NOT_BOOKABLE, Code.SLOT_FULL, Code.APPOINTMENT_LIMIT, *_CITIZEN_ERRORS
+        Code.BAD_REQUEST, Code.NOT_BOOKABLE, Code.SLOT_FULL, Code.APPOINTMENT_LIMIT, *CITIZEN_ERRORS
     ),
 )
 def book(body: BookingRequest, context: Context, citizen_ref: CitizenSessionRef) -> Envelope[AppointmentData]:
@@ -128,7 +127,7 @@ def book(body: BookingRequest, context: Context, citizen_ref: CitizenSessionRef)
     return ok(context.sequence, data, "booked")
 
 
-@router.get("", responses=error_responses(*_CITIZEN_ERRORS))
+@router.get("", responses=error_responses(*CITIZEN_ERRORS))
 def list_appointments(context: Context, citizen_ref: CitizenSessionRef) -> Envelope[list[AppointmentData]]:
     """The citizen's appointments, the latest slot first."""
     now = context.clock()
@@ -140,7 +139,7 @@ def list_appointments(context: Context, citizen_ref: CitizenSessionRef) -> Envel
 
 
 @router.delete(
-    "/{booking_id}", responses=error_responses(Code.NOT_FOUND, Code.CANCEL_REFUSED, *_CITIZEN_ERRORS)
+    "/{booking_id}", responses=error_responses(Code.NOT_FOUND, Code.CANCEL_REFUSED, *CITIZEN_ERRORS)
 )
 def cancel(
     context: Context,

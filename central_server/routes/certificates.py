@@ -12,7 +12,7 @@ from central_server.certificate_rules import PeriodError, grouped
 from central_server.certificate_schemas import CertificateData, CertificateRequest, StatementRequest
 from central_server.context import Context
 from central_server.dates import CENTRE_TZ
-from central_server.envelope import ApiError, Code, Envelope, error_responses, ok
+from central_server.envelope import CITIZEN_ERRORS, ApiError, Code, Envelope, error_responses, ok
 from central_server.models import Citizen
 
 router = APIRouter(prefix="/v1/citizen", tags=["citizen"])
@@ -21,11 +21,8 @@ router = APIRouter(prefix="/v1/citizen", tags=["citizen"])
 @router.post(
     "/certificates",
     responses=error_responses(
-        Code.BAD_CHANNEL,
-        Code.BAD_ENVELOPE,
+        *CITIZEN_ERRORS,
         Code.BAD_REQUEST,
-        Code.TERMINAL_UNAUTHORISED,
-        Code.SESSION_EXPIRED,
         Code.NO_SETTLED_LOAN,
         Code.ACCOUNT_CLOSED,
     ),

@@ -11,7 +11,7 @@ from central_server import sign_in_guard, visit_keys
 from central_server.auth import CITIZEN_SESSION_SECONDS, CitizenSessionRef, TerminalId
 from central_server.context import Context
 from central_server.dates import centre_today, month_day, month_index, next_centre_midnight
-from central_server.envelope import ApiError, Code, Envelope, error_responses, ok
+from central_server.envelope import CITIZEN_ERRORS, ApiError, Code, Envelope, error_responses, ok
 from central_server.limits import Limits
 from central_server.models import Citizen, CitizenSession, DepositRecord
 from central_server.schemas import (
@@ -29,7 +29,6 @@ from central_server.security import new_token, token_digest, verify_password
 router = APIRouter(prefix="/v1/citizen", tags=["citizen"])
 
 _DEPOSIT_KINDS = ("remit", "back_pay")
-_CITIZEN_ERRORS = (Code.BAD_CHANNEL, Code.BAD_ENVELOPE, Code.TERMINAL_UNAUTHORISED, Code.SESSION_EXPIRED)
 
 
 @router.post(
@@ -111,7 +110,7 @@ def _locked(now: datetime) -> ApiError:
     return ApiError(Code.PASSWORD_LOCKED, "query password locked for today", {"locked_until": locked_until})
 
 
-@router.delete("/session", responses=error_responses(*_CITIZEN_ERRORS))
+@router.delete("/session", responses=error_responses(*CITIZEN_ERRORS))
 def close_session(context: Context, citizen_ref: CitizenSessionRef) -> Envelope[None]:
     """The kiosk calls this when the citizen leaves."""
     with context.db.transaction() as session:
@@ -119,7 +118,7 @@ def close_session(context: Context, citizen_ref: CitizenSessionRef) -> Envelope[
     return ok(context.sequence, None, "session closed")
 
 
-@router.get("/account", responses=error_responses(*_CITIZEN_ERRORS))
+@router.get("/account", responses=error_responses(*CITIZEN_ERRORS))
 def get_account(context: Context, citizen_ref: CitizenSessionRef) -> Envelope[AccountData]:
     year_start = date(centre_today(context.clock()).year, 1, 1)
     with context.db.transaction() as session:
@@ -171,7 +170,7 @@ def get_account(context: Context, citizen_ref: CitizenSessionRef) -> Envelope[Ac
     return ok(context.sequence, data)
 
 
-@router.get("/deposits", responses=error_responses(Code.BAD_REQUEST, *_CITIZEN_ERRORS))
+@router.get("/deposits", responses=error_responses(Code.BAD_REQUEST, *CITIZEN_ERRORS))
 def list_deposits(
     context: Context,
     citizen_ref: CitizenSessionRef,
@@ -228,7 +227,7 @@ def _last_day(parameter: str, month: str) -> date:
     return month_day(month_index(_first_day(parameter, month)), 31)
 
 
-@router.get("/loan", responses=error_responses(Code.NOT_FOUND, *_CITIZEN_ERRORS))
+@router.get("/loan", responses=error_responses(Code.NOT_FOUND, *CITIZEN_ERRORS))
 def get_loan(context: Context, citizen_ref: CitizenSessionRef) -> Envelope[LoanData]:
     today = centre_today(context.clock())
     with context.db.transaction() as session:

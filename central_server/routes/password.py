@@ -13,7 +13,7 @@ from central_server import sign_in_guard
 from central_server.auth import CitizenRef, CitizenSessionRef, TerminalId
 from central_server.context import Context
 from central_server.dates import centre_today, next_centre_midnight
-from central_server.envelope import ApiError, Code, Envelope, error_responses, ok
+from central_server.envelope import CITIZEN_ERRORS, ApiError, Code, Envelope, error_responses, ok
 from central_server.limits import Limits
 from central_server.models import Citizen, CitizenSession
 from central_server.password_rules import WEAKNESS_TEXTS, password_weakness
@@ -34,11 +34,8 @@ class PasswordChange(BaseModel):
 @router.post(
     "/password",
     responses=error_responses(
-        Code.BAD_CHANNEL,
-        Code.BAD_ENVELOPE,
+        *CITIZEN_ERRORS,
         Code.BAD_REQUEST,
-        Code.TERMINAL_UNAUTHORISED,
-        Code.SESSION_EXPIRED,
         Code.SIGN_IN_FAILED,
         Code.PASSWORD_LOCKED,
         Code.RATE_LIMITED,

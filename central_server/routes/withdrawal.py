@@ -8,14 +8,13 @@ from pydantic import BaseModel, Field
 from central_server.auth import CitizenSessionRef
 from central_server.context import Context
 from central_server.dates import centre_today
-from central_server.envelope import Code, Envelope, error_responses, ok
+from central_server.envelope import CITIZEN_ERRORS, Envelope, error_responses, ok
 from central_server.models import Citizen
 from central_server.withdrawal_rules import REASON_NAMES, REFUSAL_TEXTS, Assessment, assess_all
 from central_server.withdrawals import citizen_facts
 
 router = APIRouter(prefix="/v1/citizen/withdrawal", tags=["withdrawal"])
 
-_CITIZEN_ERRORS = (Code.BAD_CHANNEL, Code.BAD_ENVELOPE, Code.TERMINAL_UNAUTHORISED, Code.SESSION_EXPIRED)
 
 
 class Bilingual(BaseModel):
@@ -61,7 +60,7 @@ def _option(assessment: Assessment) -> WithdrawalOption:
     )
 
 
-@router.get("/options", responses=error_responses(*_CITIZEN_ERRORS))
+@router.get("/options", responses=error_responses(*CITIZEN_ERRORS))
 def withdrawal_options(context: Context, citizen_ref: CitizenSessionRef) -> Envelope[WithdrawalOptions]:
     """Every withdrawal reason, assessed for this citizen on today's centre date."""
     today = centre_today(context.clock())
