@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
+from kiosk.offline_queue.durable import fsync_directory
 from kiosk.offline_queue.errors import Cause, OutboxUnavailable
 
 DB_FILE_NAME = "outbox.sqlite3"
@@ -129,11 +130,7 @@ def create(path: Path) -> None:
     finally:
         for leftover in (tmp, Path(f"{tmp}{WAL_SUFFIX}"), Path(f"{tmp}{SHM_SUFFIX}")):
             leftover.unlink(missing_ok=True)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_directory(path.parent)
 
 
 @contextlib.contextmanager

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from kiosk.offline_queue import database
 from kiosk.offline_queue.database import DB_FILE_NAME, SHM_SUFFIX, WAL_SUFFIX, NoOutbox
+from kiosk.offline_queue.durable import fsync_directory
 from kiosk.offline_queue.errors import Cause, OutboxBusy, OutboxUnavailable
 from kiosk.offline_queue.keyring import KEY_FILE_NAME, KeyRing, key_ids_in
 from kiosk.offline_queue.states import State
@@ -138,9 +139,5 @@ def set_aside(data_dir: Path, key_file: Path, when: datetime) -> list[tuple[Path
     for old, new in moves:
         os.rename(old, new)
     for directory in {old.parent for old, _ in moves}:
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        fsync_directory(directory)
     return moves

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from kiosk.offline_queue.durable import fsync_directory
 from kiosk.offline_queue.errors import Cause, OutboxUnavailable
 
 KEY_FILE_NAME = "outbox.key"
@@ -188,8 +189,4 @@ def _write_atomically(
                 os.link(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_directory(path.parent)
