@@ -23,10 +23,10 @@ from central_server.application_sources import ApplicationSummary
 from central_server.business_types import BusinessType
 from central_server.dates import centre_today
 from central_server.models import Base, Citizen, UtcDateTime
-from kiosk.transaction_numbers import CODE_LENGTH, kiosk_code, readable
+from kiosk.transaction_numbers import CODE_LENGTH, PRE_REGISTRATION_VALID_DAYS, kiosk_code, readable
 
 # A slip is good on the day it was taken (centre time) and the seven days after.
-VALID_DAYS = 7
+VALID_DAYS = PRE_REGISTRATION_VALID_DAYS
 
 PreRegistrationState = Literal["waiting", "done"]
 

@@ -110,7 +110,6 @@ class KioskApp(App):
         self._on_started = on_started
         self.locale = runtime.settings.kiosk.locale
         self.idle = IdleTimer(runtime.policy.idle_timeout_s, runtime.policy.countdown_s)
-        self.pending_service = "overview"
         # Bumped at every wipe: results that arrive for an earlier visit are dropped, never shown.
         self._visit_generation = 0
         self._overlay: Any = None
@@ -234,24 +233,25 @@ class KioskApp(App):
         return self.sm.get_screen(name)
 
     def go(self, name: str, **params: Any) -> None:
-        if name == "attract" and self.runtime.visit_active.is_set():
+        if name == "attract" and self.runtime.visit.active.is_set():
             self.end_visit()  # back to the start (not through the goodbye) ends the visit all the same
         elif name not in _RESTING_SCREENS:
-            self.runtime.visit_active.set()
+            self.runtime.visit.begin()
         self.screen(name).prepare(**params)
         self.sm.current = name
         self.idle.touch()
 
     def choose_service(self, service: str) -> None:
         """From the home menu: go to the service, asking for the ID card and password first if needed."""
-        self.pending_service = service
-        if self.runtime.citizen.signed_in:
-            self.go(service)
-        else:
-            self.go("card")
+        self.go(self.runtime.visit.choose(service))
 
     def after_sign_in(self) -> None:
-        self.go(self.pending_service)
+        self.go(self.runtime.visit.after_sign_in())
+
+    def note_receipt(self) -> None:
+        """A receipt came out: the goodbye reminds the citizen to take it."""
+        self.runtime.visit.printed()
+        self.receipt_printed = True
 
     def go_home(self) -> None:
         self.go("home")
@@ -266,7 +266,6 @@ class KioskApp(App):
         # The citizen is forgotten here, on this thread, before anything else can begin the next visit.
         self.runtime.end_visit()
         self._visit_generation += 1
-        self.pending_service = "overview"
         self.receipt_printed = False
         for screen in self.sm.screens:
             screen.wipe()
@@ -323,7 +322,7 @@ class KioskApp(App):
         self.english_offered = "en" in policy.languages
         if not self.english_offered and self.locale == "en":
             self.toggle_locale()
-        if not self.runtime.visit_active.is_set():
+        if not self.runtime.visit.active.is_set():
             self.text_scale = LARGE_TEXT_SCALE if policy.large_text_default else 1.0
         config = policy.config
         if config is not None:
@@ -379,7 +378,7 @@ class KioskApp(App):
             self.screen("card").show_read_problem(event.reason)
 
     def _welcome(self, holder: CardHolder) -> None:
-        refused = self.runtime.citizen.card_placed(holder)
+        refused = self.runtime.visit.card_placed(holder)
         if refused is not None:
             self.go("notice", title=refused.title, body=refused.body, then="goodbye")
             return

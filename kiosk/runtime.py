@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,8 @@ from kiosk.services.faults import one_line_reason, redacted_traceback
 from kiosk.services.fleet import FleetAgent
 from kiosk.services.health import KioskHealth
 from kiosk.services.idcard import IdCardService
-from kiosk.services.policy import KioskPolicy
+from kiosk.services.policy import CENTRE_TIME, KioskPolicy
+from kiosk.services.visit import VisitFlow
 from kiosk.settings import Settings
 
 if TYPE_CHECKING:
@@ -44,7 +46,8 @@ if TYPE_CHECKING:
     from kiosk.offline_queue.outbox import Outbox
     from kiosk.receipts.data import ReceiptBranding
     from kiosk.remote_config.schema import RemoteConfig
-    from kiosk.services.demo import CardPlacer, DemoService
+    from kiosk.services.demo import BankCardSlot, CardPlacer, DemoService
+    from kiosk.services.payee_card import PayeeCardService
     from kiosk.services.printing import PrintService
     from kiosk.services.remote_config import RemoteConfigService
     from kiosk.services.shutdown import StopReport, StopStep
@@ -59,7 +62,7 @@ STOP_DEADLINE_S = 15.0
 class Problem:
     """A part that did not start: named in the heartbeat until the kiosk is restarted."""
 
-    part: str  # idcard | printer | remote_config | outbox | forwarder | fleet
+    part: str  # idcard | printer | bankcard | remote_config | outbox | forwarder | fleet
     reason: str  # one line, for operators; no personal data (no citizen is involved at start)
 
 
@@ -69,16 +72,18 @@ class Runtime:
     translator: Translator
     fonts: UiFonts
     central: CentralClient
-    citizen: CitizenService
     idcard: IdCardService
     background: Background
     policy: KioskPolicy
     health: KioskHealth
     fleet: FleetAgent
     demo: DemoService | None = None
+    # The citizen's visit and every service it uses (made by build_runtime, which gives it this runtime).
+    visit: VisitFlow = field(init=False)
     # Made by start_background_services():
     remote: RemoteConfigService | None = None
     printing: PrintService | None = None
+    payee_cards: PayeeCardService | None = None  # the bank card reader, when devices.bankcard is set
     outbox: Outbox | None = None
     forwarder: Forwarder | None = None
     connectivity: str = "online"  # from the outbox forwarder: online | degraded | offline
@@ -86,8 +91,6 @@ class Runtime:
     # The centre's clean-up after a visit (closing the session) runs here, on a lane of its own, so a slow
     # centre never makes the next citizen's requests queue behind the last one's good-byes.
     cleanup: Background = field(default_factory=lambda: Background(workers=1, name="kiosk-cleanup"))
-    # Set while a citizen is being served: configuration changes wait until it clears.
-    visit_active: threading.Event = field(default_factory=threading.Event)
     started_at: float = field(default_factory=time.monotonic)
     # Called (on a worker) after a configuration takes effect; the UI registers one to redraw.
     config_listeners: list[Callable[[RemoteConfig | None], None]] = field(default_factory=list)
@@ -99,6 +102,15 @@ class Runtime:
     _stopping: Future[StopReport] | None = None
 
     @property
+    def citizen(self) -> CitizenService:
+        return self.visit.citizen
+
+    @property
+    def visit_active(self) -> threading.Event:
+        """Set while a citizen is being served: configuration changes wait until it clears."""
+        return self.visit.active
+
+    @property
     def printer_configured(self) -> bool:
         return self.settings.devices.printer is not None
 
@@ -107,6 +119,8 @@ class Runtime:
         devices: dict[str, Device] = {"idcard": self.idcard.reader}
         if self.printing is not None:
             devices["printer"] = self.printing.printer
+        if self.payee_cards is not None:
+            devices["bankcard"] = self.payee_cards.reader
         return devices
 
     def receipt_branding(self) -> ReceiptBranding:
@@ -194,6 +208,9 @@ class Runtime:
         printer_url = settings.devices.printer
         if printer_url:
             parts.append(("printer", lambda: self._start_printer(printer_url)))
+        bankcard_url = settings.devices.bankcard
+        if bankcard_url:
+            parts.append(("bankcard", lambda: self._start_bankcard(bankcard_url)))
         if settings.remote.operator_keys:
             parts.append(("remote_config", self._start_remote_config))
         # After the configuration: the outbox takes its bounds from it, and only when it opens.
@@ -232,6 +249,16 @@ class Runtime:
         )
         self.printing = PrintService(printer, self.citizen, self.receipt_branding)
 
+    def _start_bankcard(self, url: str) -> None:
+        from kiosk.devices.bankcard.reader import BankCardReader
+        from kiosk.services.payee_card import PayeeCardService
+
+        stats_dir = self.settings.kiosk.data_dir / "devices"
+        reader = open_device_as(BankCardReader, "bankcard", url, do_not_open=True, stats_dir=stats_dir)
+        payee_cards = PayeeCardService(reader)
+        payee_cards.start()
+        self.payee_cards = payee_cards
+
     def _start_remote_config(self) -> None:
         remote = _remote_config_service(self)
         self.remote = remote
@@ -261,8 +288,7 @@ class Runtime:
         returns, so the next citizen's visit, which may begin right after, is never touched by this one's
         end; only the centre's clean-up (closing the session, with its token taken now) and a configuration
         deferred during the visit go to a worker."""
-        token = self.citizen.end_visit()
-        self.visit_active.clear()
+        token = self.visit.end()
         if token is not None:
             self.cleanup.submit(self.citizen.close_session, token)
         remote = self.remote
@@ -320,6 +346,10 @@ class Runtime:
             if self.printing is not None:
                 self.printing.printer.close().result(left)
 
+        def close_bankcard(left: float) -> None:
+            if self.payee_cards is not None:
+                self.payee_cards.reader.close().result(left)
+
         def close_idcard(left: float) -> None:
             self.idcard.reader.close().result(left)
 
@@ -337,6 +367,7 @@ class Runtime:
             StopStep("fleet", stop_fleet, needs=("start",), most_s=4),
             StopStep("forwarder", stop_forwarder, needs=("start",), most_s=3),
             StopStep("outbox", close_outbox, needs=("forwarder",), most_s=1),
+            StopStep("bankcard", close_bankcard, needs=("start",), most_s=1),
             StopStep("printer", close_printer, needs=("start",), most_s=2),
             StopStep("idcard", close_idcard, needs=("start",), most_s=1),
             StopStep("workers", stop_workers, most_s=0.5),
@@ -382,9 +413,11 @@ def build_runtime(
     *,
     card_placer: CardPlacer | None = None,
     last_receipt: Callable[[], Path | None] | None = None,
+    bank_card_slot: BankCardSlot | None = None,
 ) -> Runtime:
     """`card_placer` (the demo's emulated reader) turns on the demo's staff controls; `last_receipt` shows
-    them what the demo's virtual printer printed."""
+    them what the demo's virtual printer printed; `bank_card_slot` is where they put bank cards (by default
+    the in-process reader's, for `devices.bankcard = "sim://"`)."""
     settings.kiosk.data_dir.mkdir(parents=True, exist_ok=True)
     central = build_central_client(settings)
     stats_dir = settings.kiosk.data_dir / "devices"
@@ -393,9 +426,14 @@ def build_runtime(
     )
     demo = None
     if card_placer is not None:
-        from kiosk.services.demo import DemoService
+        from kiosk.services.demo import DemoService, InProcessSlot
 
-        demo = DemoService(central, card_placer, last_receipt or (lambda: None))
+        demo = DemoService(
+            central,
+            card_placer,
+            last_receipt or (lambda: None),
+            bank_card_slot or InProcessSlot(lambda: runtime.payee_cards),
+        )
     policy = KioskPolicy(settings)
     fleet = FleetAgent(
         FleetApi(central),
@@ -409,7 +447,6 @@ def build_runtime(
         translator=Translator(settings.kiosk.locale),
         fonts=find_ui_fonts(settings.display.font, settings.kiosk.data_dir / "fonts"),
         central=central,
-        citizen=CitizenService(central),
         idcard=idcard,
         background=Background(),
         policy=policy,
@@ -418,5 +455,8 @@ def build_runtime(
         health=KioskHealth(fleet.send_heartbeat, lambda: runtime.devices),
         fleet=fleet,
         demo=demo,
+    )
+    runtime.visit = VisitFlow(
+        central, runtime, settings.kiosk.id, settings.kiosk.data_dir, lambda: datetime.now(CENTRE_TIME)
     )
     return runtime

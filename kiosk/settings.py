@@ -74,8 +74,9 @@ class CentralSection(_Section):
 class DevicesSection(_Section):
     idcard: str = "sam+serial:///dev/ttyUSB0?baud=115200"
     printer: str | None = None
+    bankcard: str | None = None
 
-    @field_validator("idcard", "printer")
+    @field_validator("idcard", "printer", "bankcard")
     @classmethod
     def _url_with_scheme(cls, value: str | None) -> str | None:
         if value is not None and "://" not in value:

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import hashlib
 
+# A pre-registration's code is valid from the day it is taken (centre time) to this many days after: the
+# kiosk prints the last day, the centre refuses one that arrives later (central_server/preregistration.py).
+PRE_REGISTRATION_VALID_DAYS = 7
+
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
 

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from kiosk.receipts.data import ReceiptBranding
 from kiosk.receipts.model import Align, Block, Cut, Feed, KeyValue, Receipt, Separator, Text
 
+# China keeps one time zone. An aware time (the outbox stores UTC) prints as the citizen's clock shows it;
+# a naive one is taken as already local.
+PAPER_TIME = ZoneInfo("Asia/Shanghai")
+
+
+def local(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(PAPER_TIME) if value.tzinfo is not None else value
+
 
 def when(value: dt.datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M")
+    return local(value).strftime("%Y-%m-%d %H:%M")
 
 
 def day(value: dt.date) -> str:

@@ -1,8 +1,10 @@
 """Synthetic receipts for the demo, the tests and the benchmark: every person, number and unit here is
-obviously fake (names 张测试, ID numbers 120199..., a 示例 unit)."""
+obviously fake (citizens of the reference centre's seed: names 孙测试 / 欧阳测试, ID numbers in the
+non-existent region 120199; a 示例 unit; a test card 621799...; codes that start with TEST)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 
@@ -10,14 +12,17 @@ from kiosk.receipts import templates
 from kiosk.receipts.check_slip import check_slip
 from kiosk.receipts.data import (
     AccountStatementData,
+    AppointmentCancelledData,
     AppointmentTicketData,
     CheckSlipData,
     DepositCertificateData,
     DepositRecord,
     DepositRecordsData,
     Holder,
+    LoanSettledCertificateData,
     PreRegistrationData,
     ReceiptBranding,
+    StatementCertificateData,
     WithdrawalSlipData,
 )
 from kiosk.receipts.model import Receipt
@@ -29,7 +34,11 @@ BRANDING = ReceiptBranding(
     terminal_id="KIOSK-TEST-01",
 )
 PRINTED_AT = dt.datetime(2026, 11, 27, 9, 30)
-HOLDER = Holder(name="张测试", id_number="12019919900101123X", account_number="1201990000123456")
+CENTRE_TIME = dt.timezone(dt.timedelta(hours=8))
+HOLDER = Holder(name="孙测试", id_number="12019919730308208X", account_number="120199100021")
+# A Luhn-valid test card (BIN 621799 is no bank's); only its masked form is handed to a template.
+BANK_CARD = "6217990000052348"
+BANK_CARD_MASKED = "621799******2348"
 UNIT = "天津示例测试科技有限公司"
 
 ACCOUNT = AccountStatementData(
@@ -73,6 +82,9 @@ RECORDS = DepositRecordsData(
     printed_at=PRINTED_AT,
 )
 
+VERIFY_FORM_URL = "https://gjj.example.cn/verify"
+ISSUED_AT = dt.datetime(2026, 11, 27, 9, 29, tzinfo=CENTRE_TIME)
+
 CERTIFICATE = DepositCertificateData(
     holder=HOLDER,
     unit_name=UNIT,
@@ -86,58 +98,102 @@ CERTIFICATE = DepositCertificateData(
     loan_record="无贷款记录",
     period_from="2015-03",
     period_to="2026-10",
-    issued_on=dt.date(2026, 11, 27),
-    verification_code="TEST-8K3Q-7MZ2",
-    verify_url="https://gjj.example.cn/verify",
-    contact_phone="022-12329",
+    code="TEST-8K3Q-7MZ2-W4XP",
+    issued_at=ISSUED_AT,
+    verify_url=f"{VERIFY_FORM_URL}/TEST-8K3Q-7MZ2-W4XP",
+    verify_form_url=VERIFY_FORM_URL,
+    printed_at=PRINTED_AT,
+)
+
+LOAN_SETTLED = LoanSettledCertificateData(
+    holder=HOLDER,
+    contract_no="TEST-DK-2016-000123",
+    principal_fen=60_000_000,
+    annual_rate_bp=325,
+    term_months=120,
+    start_date=dt.date(2016, 5, 20),
+    settled_on=dt.date(2026, 5, 20),
+    code="TEST-LN5R-9HQ2-KW7C",
+    issued_at=ISSUED_AT,
+    verify_url=f"{VERIFY_FORM_URL}/TEST-LN5R-9HQ2-KW7C",
+    verify_form_url=VERIFY_FORM_URL,
+    printed_at=PRINTED_AT,
+)
+
+STATEMENT = StatementCertificateData(
+    holder=HOLDER,
+    period_from="2026-01",
+    period_to="2026-08",
+    opening_balance_fen=10_123_456,
+    closing_balance_fen=_records()[-1].balance_fen,
+    records=_records(),
+    code="TEST-ST3M-6XD8-PQ4A",
+    issued_at=ISSUED_AT,
+    verify_url=f"{VERIFY_FORM_URL}/TEST-ST3M-6XD8-PQ4A",
+    verify_form_url=VERIFY_FORM_URL,
     printed_at=PRINTED_AT,
 )
 
 WITHDRAWAL = WithdrawalSlipData(
     holder=HOLDER,
-    acceptance_number="TQ202611270001",
-    withdrawal_type="租房提取",
+    claim_number="TQ7KQDM3XA",
+    reason="租房提取",
     amount_fen=1_500_000,
-    bank_name="示例银行天津分行",
-    bank_card="6217000000000012348",
-    phone="13800005678",
-    accepted_at=dt.datetime(2026, 11, 27, 9, 28),
-    expected_arrival="预计3个工作日内到账",
+    card_masked=BANK_CARD_MASKED,
+    accepted_at=dt.datetime(2026, 11, 27, 1, 28, tzinfo=dt.UTC),  # as the outbox stores it: 09:28 local
+    status="accepted",
+    materials=("房屋租赁合同", "租赁登记备案证明"),
     printed_at=PRINTED_AT,
 )
 
+# The centre unreachable when the citizen filed it, the account number not known yet.
+WITHDRAWAL_WAITING = dataclasses.replace(
+    WITHDRAWAL,
+    holder=dataclasses.replace(HOLDER, account_number=""),
+    claim_number="TQ4NW8RZ6C",
+    status="waiting",
+    materials=(),
+)
+
 APPOINTMENT = AppointmentTicketData(
-    ticket_number="A023",
-    business="提取业务",
-    office="示例区管理部",
-    address="天津市示例区测试路1号",
-    counter="3号窗口",
-    starts_at=dt.datetime(2026, 11, 28, 9, 0),
-    ends_at=dt.datetime(2026, 11, 28, 9, 30),
+    call_number="D003",
+    business="贷款业务",
+    office="示例管理部",
+    day=dt.date(2026, 11, 30),
+    slot="09:00-09:30",
+    booking_id="7e3c1f0a-5b2d-4e8f-9a61-0c4d2b7e9f13",
     name="欧阳测试",
-    phone="13800005678",
+    materials=("本人身份证原件", "购房合同", "首付款发票"),
+    printed_at=PRINTED_AT,
+)
+
+CANCELLATION = AppointmentCancelledData(
+    call_number="D003",
+    business="贷款业务",
+    office="示例管理部",
+    day=dt.date(2026, 11, 30),
+    slot="09:00-09:30",
+    name="欧阳测试",
     printed_at=PRINTED_AT,
 )
 
 PRE_REGISTRATION = PreRegistrationData(
-    registration_number="YD202611270007",
+    code="7KQD-M3XA",
     business="退休提取",
     holder=HOLDER,
-    phone="13800005678",
-    materials=("本人身份证原件", "退休证或退休审批表", "本人名下银行卡"),
     valid_until=dt.date(2026, 12, 27),
-    office="示例区管理部",
+    materials=("本人身份证原件", "退休证或退休审批表", "本人名下银行卡"),
+    status="waiting",
     printed_at=PRINTED_AT,
 )
 
 # Personal values that must never appear on paper in full.
 SECRETS = (
-    "张测试",
+    "孙测试",
     "欧阳测试",
-    "12019919900101123X",
-    "1201990000123456",
-    "6217000000000012348",
-    "13800005678",
+    "12019919730308208X",
+    "120199100021",
+    BANK_CARD,
 )
 
 
@@ -150,8 +206,12 @@ SAMPLES: dict[str, Callable[[int], Receipt]] = {
     "account_statement": lambda _columns: templates.account_statement(ACCOUNT, BRANDING),
     "deposit_records": lambda _columns: templates.deposit_records(RECORDS, BRANDING),
     "deposit_certificate": lambda _columns: templates.deposit_certificate(CERTIFICATE, BRANDING),
+    "loan_settled_certificate": lambda _columns: templates.loan_settled_certificate(LOAN_SETTLED, BRANDING),
+    "statement_certificate": lambda _columns: templates.statement_certificate(STATEMENT, BRANDING),
     "withdrawal_slip": lambda _columns: templates.withdrawal_slip(WITHDRAWAL, BRANDING),
+    "withdrawal_slip_waiting": lambda _columns: templates.withdrawal_slip(WITHDRAWAL_WAITING, BRANDING),
     "appointment_ticket": lambda _columns: templates.appointment_ticket(APPOINTMENT, BRANDING),
+    "appointment_cancelled": lambda _columns: templates.appointment_cancelled(CANCELLATION, BRANDING),
     "pre_registration": lambda _columns: templates.pre_registration(PRE_REGISTRATION, BRANDING),
     "test_slip": check_slip_for,
 }

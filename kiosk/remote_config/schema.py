@@ -8,7 +8,29 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SCHEMA_VERSION = 1
-SERVICE_IDS = ("overview", "deposits", "loan")
+# The citizen's services, in the order the home screen shows them when no configuration orders them.
+SERVICE_IDS = (
+    "overview",
+    "deposits",
+    "loan",
+    "withdrawal",
+    "appointment",
+    "pre_registration",
+    "certificate",
+    "password_change",
+    "status",
+)
+ServiceId = Literal[
+    "overview",
+    "deposits",
+    "loan",
+    "withdrawal",
+    "appointment",
+    "pre_registration",
+    "certificate",
+    "password_change",
+    "status",
+]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -17,7 +39,7 @@ class _Strict(BaseModel):
 
 
 class ServiceEntry(_Strict):
-    id: Literal["overview", "deposits", "loan"]
+    id: ServiceId
     enabled: bool = True
 
 

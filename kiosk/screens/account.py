@@ -81,7 +81,7 @@ class OverviewScreen(_AccountScreen):
         self.printing = False
         self.print_message = report.message
         if report.printed:
-            self.app.receipt_printed = True
+            self.app.note_receipt()
 
     def _print_failed(self, _error: BaseException | None) -> None:
         self.printing = False

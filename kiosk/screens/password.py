@@ -32,8 +32,7 @@ class PasswordScreen(KioskScreen):
         self.bind(busy=lambda _screen, busy: setattr(self._keypad, "disabled", busy))
 
     def prepare(self, **params: Any) -> None:
-        holder = self.app.runtime.citizen.holder
-        self.greeting_name = holder.masked_name if holder else ""
+        self.greeting_name = self.app.runtime.visit.greeting().masked_name
         self.message = ""
         self.busy = False
         self._entry.clear()

@@ -122,6 +122,19 @@ class LoanView:
     upcoming: list[tuple[str, str, str]]  # (due date, principal + interest, remaining) for the next months
 
 
+@dataclass(frozen=True)
+class SignedInCitizen:
+    """The signed-in citizen as a transaction's payload names them, and the visit's credentials."""
+
+    id_number: str
+    name: str
+    session_token: str
+    visit_ticket: str
+
+    def __repr__(self) -> str:  # never leak a name, ID number or token into a log line
+        return "SignedInCitizen(...)"
+
+
 class NotSignedIn(Exception):
     """A service that needs a signed-in citizen was asked for without one (a UI bug, not a citizen's)."""
 
@@ -234,6 +247,15 @@ class CitizenService:
     def citizen_ref(self) -> str | None:
         visit = self._visit
         return visit.citizen_ref if visit else None
+
+    def signed_in_citizen(self) -> SignedInCitizen:
+        """Who is signed in, unmasked, for the payload of a transaction they file (never for a screen)."""
+        visit = self._visit
+        if visit is None or visit.session_token is None or visit.visit_ticket is None:
+            raise NotSignedIn("no signed-in citizen with a visit ticket")
+        return SignedInCitizen(
+            visit.holder.id_number, visit.holder.name, visit.session_token, visit.visit_ticket
+        )
 
     # -- what a signed-in citizen sees ----------------------------------------------------------------
 

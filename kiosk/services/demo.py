@@ -1,4 +1,6 @@
-"""The demo's staff controls: pick any synthetic citizen and "place" their ID card on the emulated reader.
+"""The demo's staff controls: pick any synthetic citizen and "place" their ID card on the emulated reader,
+then put a bank card in the emulated bank card reader: the citizen's own debit card, their credit card, or
+someone else's debit card.
 
 The card faces come from the reference central's demo endpoint, so the demo always shows citizens the
 central knows; the kiosk itself never imports the reference server.
@@ -10,13 +12,19 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from kiosk.central import CentralClient
 from kiosk.central.models import DemoCard
+from kiosk.devices.bankcard.demo_cards import CREDIT_PREFIX, DEBIT_PREFIX, made_card, synthetic_pan
+from kiosk.devices.bankcard.reader import SimBankCardReader
+from kiosk.devices.bankcard.virtual_card import CardProfile, VirtualCard
 from kiosk.devices.idcard.card import LONG_TERM, CardType, Gender, IdCard
 from kiosk.i18n import N_
-from kiosk.masking import mask_id_number
+from kiosk.masking import mask_bank_card, mask_id_number
+
+if TYPE_CHECKING:
+    from kiosk.services.payee_card import PayeeCardService
 
 # The chip's photo is opaque to the kiosk; the emulator needs some bytes of the right size.
 _DEMO_PHOTO = bytes(1024)
@@ -25,6 +33,41 @@ _DEMO_PHOTO = bytes(1024)
 class CardPlacer(Protocol):
     def place_card(self, card: IdCard) -> None: ...
     def remove_card(self) -> None: ...
+
+
+class BankCardSlot(Protocol):
+    """Where the demo puts a virtual bank card: vpcd's slot behind the demo's own pcscd, or the kiosk's
+    in-process reader when there is no pcscd."""
+
+    def insert(self, profile: CardProfile) -> None: ...
+    def remove(self) -> None: ...
+
+
+BankCardKind = Literal["own_debit", "credit", "someone_else"]
+
+
+class NoCitizenPlaced(LookupError):
+    """A bank card of "the citizen" was asked for before any ID card was placed."""
+
+
+class InProcessSlot:
+    """The slot of the kiosk's own ``sim://`` bank card reader, found when a card is put in."""
+
+    def __init__(self, payee_cards: Callable[[], PayeeCardService | None]) -> None:
+        self._payee_cards = payee_cards
+
+    def _reader(self) -> SimBankCardReader:
+        service = self._payee_cards()
+        reader = service.reader if service is not None else None
+        if not isinstance(reader, SimBankCardReader):
+            raise LookupError("devices.bankcard is not the in-process reader (sim://): no slot for a card")
+        return reader
+
+    def insert(self, profile: CardProfile) -> None:
+        self._reader().insert(VirtualCard(profile))
+
+    def remove(self) -> None:
+        self._reader().remove()
 
 
 @dataclass(frozen=True)
@@ -60,10 +103,14 @@ class DemoService:
         central: CentralClient,
         placer: CardPlacer,
         last_receipt: Callable[[], Path | None] = lambda: None,
+        bank_cards: BankCardSlot | None = None,
     ) -> None:
         self._central = central
         self._placer = placer
         self.last_receipt = last_receipt  # the PNG the demo's virtual printer drew last
+        self._bank_cards = bank_cards
+        self._citizens: list[DemoCitizen] = []
+        self._placed: DemoCitizen | None = None  # whose ID card was placed last: the bank cards' holder
 
     def citizens(self) -> list[DemoCitizen]:
         """Blocking (HTTP): call from a worker."""
@@ -79,10 +126,37 @@ class DemoService:
             result.append(
                 DemoCitizen(face.name, mask_id_number(face.id_number), tuple(tags), card_from_demo(face))
             )
+        self._citizens = result
         return result
 
     def place(self, citizen: DemoCitizen) -> None:
         self._placer.place_card(citizen.card)
+        self._placed = citizen
 
     def remove(self) -> None:
         self._placer.remove_card()
+
+    def insert_bank_card(self, kind: BankCardKind) -> str:
+        """Put a synthetic bank card in the reader (taking out the one there); its PAN, masked.
+
+        ``own_debit`` and ``credit`` carry the ID number of the citizen whose ID card was placed last
+        (9F61); ``someone_else`` is a debit card of another synthetic citizen. Blocking: call on a worker."""
+        if self._bank_cards is None:
+            raise LookupError("the demo has no bank card reader")
+        holder = self._placed
+        if holder is None:
+            raise NoCitizenPlaced("place a citizen's ID card first")
+        if kind == "someone_else":
+            holder = next((c for c in self._citizens if c.card.id_number != holder.card.id_number), None)
+            if holder is None:
+                raise NoCitizenPlaced("no other synthetic citizen is loaded")
+        # The birth date and sequence digits make each citizen's cards distinct and the same every time.
+        serial = int(holder.card.id_number[6:17])
+        pan = synthetic_pan(CREDIT_PREFIX if kind == "credit" else DEBIT_PREFIX, serial)
+        profile = made_card(pan=pan, holder_id=holder.card.id_number, credit=kind == "credit")
+        self._bank_cards.insert(profile)
+        return mask_bank_card(pan)
+
+    def take_bank_card_out(self) -> None:
+        if self._bank_cards is not None:
+            self._bank_cards.remove()

@@ -1,5 +1,6 @@
 """The demo's staff panel beside the kiosk screen: place any synthetic citizen's card on the emulated
-reader, or take it away. Not part of a production kiosk."""
+reader, or take it away; put a bank card in the emulated bank card reader, or take it out. Not part of a
+production kiosk."""
 
 from typing import Any
 
@@ -11,7 +12,14 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.image import Image
 from kivy.uix.modalview import ModalView
 
-from kiosk.services.demo import DemoCitizen, DemoService
+from kiosk.i18n import N_
+from kiosk.services.demo import BankCardKind, DemoCitizen, DemoService, NoCitizenPlaced
+
+_INSERTED = {
+    "own_debit": N_("The citizen's debit card is in the reader: {card}"),
+    "credit": N_("The citizen's credit card is in the reader: {card}"),
+    "someone_else": N_("Someone else's debit card is in the reader: {card}"),
+}
 
 
 class DemoPanel(BoxLayout):
@@ -52,6 +60,25 @@ class DemoPanel(BoxLayout):
     def remove(self) -> None:
         App.get_running_app().background(self._demo.remove)
         self.status = app_t("Card removed from the reader")
+
+    def insert_bank_card(self, kind: BankCardKind) -> None:
+        self.status = app_t("Inserting the bank card…")
+        App.get_running_app().background(
+            self._demo.insert_bank_card,
+            kind,
+            on_result=lambda card: setattr(self, "status", app_t(_INSERTED[kind]).format(card=card)),
+            on_error=self._bank_card_failed,
+        )
+
+    def _bank_card_failed(self, error: BaseException) -> None:
+        if isinstance(error, NoCitizenPlaced):
+            self.status = app_t("Place a citizen's ID card first: the bank card carries their ID number")
+        else:
+            self.status = app_t("Could not insert the bank card ({error})").format(error=type(error).__name__)
+
+    def take_bank_card_out(self) -> None:
+        App.get_running_app().background(self._demo.take_bank_card_out)
+        self.status = app_t("Bank card taken out of the reader")
 
 
 def app_t(message: str) -> str:
@@ -157,6 +184,35 @@ Builder.load_string(
             scales: False
             text: app.t("Last receipt", app.locale)
             on_release: root.show_last_receipt()
+    GridLayout:
+        cols: 2
+        size_hint_y: None
+        height: dp(236)
+        spacing: dp(16)
+        SecondaryButton:
+            height: dp(110)
+            base_font_size: sp(26)
+            scales: False
+            text: app.t("Insert debit card (the citizen's)", app.locale)
+            on_release: root.insert_bank_card("own_debit")
+        SecondaryButton:
+            height: dp(110)
+            base_font_size: sp(26)
+            scales: False
+            text: app.t("Insert credit card", app.locale)
+            on_release: root.insert_bank_card("credit")
+        SecondaryButton:
+            height: dp(110)
+            base_font_size: sp(26)
+            scales: False
+            text: app.t("Insert someone else's card", app.locale)
+            on_release: root.insert_bank_card("someone_else")
+        SecondaryButton:
+            height: dp(110)
+            base_font_size: sp(26)
+            scales: False
+            text: app.t("Take bank card out", app.locale)
+            on_release: root.take_bank_card_out()
     ScrollView:
         do_scroll_x: False
         bar_width: dp(12)

@@ -91,12 +91,13 @@ def make_runtime(tmp_path: Path) -> Iterator[Callable[..., Runtime]]:
         secret: str = SECRET,
         idcard: str = "sim://",
         printer: str | None = None,
+        bankcard: str | None = None,
         timeout_s: float = 3,
     ) -> Runtime:
         settings = Settings(
             kiosk=KioskSection(id=TERMINAL_ID, centre_id="00012000", data_dir=tmp_path / f"kiosk{len(made)}"),
             central=CentralSection(base_url=base_url, terminal_secret=secret, timeout_s=timeout_s),
-            devices=DevicesSection(idcard=idcard, printer=printer),
+            devices=DevicesSection(idcard=idcard, printer=printer, bankcard=bankcard),
             display=DisplaySection(font=FONT),
             outbox=OutboxSection(key_file=tmp_path / f"keys{len(made)}" / "outbox.key"),
         )
@@ -210,6 +211,38 @@ def test_a_printer_that_cannot_be_made_is_a_problem_not_a_stop(
     runtime.start_background_services()
     assert [p.part for p in runtime.problems] == ["printer"]
     assert runtime.printing is None and runtime.outbox is not None and runtime.transactions_available
+
+
+def test_the_bank_card_reader_is_started_reported_and_stopped(
+    centre: RunningServer, make_runtime: Callable[..., Runtime]
+) -> None:
+    runtime = make_runtime(centre.base_url, bankcard="sim://?card=pboc_debit_no_holder_id")
+    runtime.start_background_services()
+    payee = runtime.payee_cards
+    assert runtime.problems == [] and payee is not None
+    assert runtime.devices["bankcard"] is payee.reader
+    _wait("the bank card reader to open", lambda: payee.reader.state is DeviceState.IDLE)
+    assert runtime.status()["devices"]["bankcard"]["state"] == "idle"  # in the heartbeat
+    assert payee.read("120199199001010012", timeout_s=5).pan_masked == "621700*********7896"
+    report = runtime.stop(deadline_s=5).result(timeout=10)
+    assert "bankcard" in report.stopped and payee.reader.state is DeviceState.CLOSED
+
+
+def test_without_a_bank_card_reader_there_is_no_payee_card_service(
+    centre: RunningServer, make_runtime: Callable[..., Runtime]
+) -> None:
+    runtime = make_runtime(centre.base_url)
+    runtime.start_background_services()
+    assert runtime.payee_cards is None and "bankcard" not in runtime.devices
+
+
+def test_a_bank_card_reader_that_cannot_be_made_is_a_problem_not_a_stop(
+    centre: RunningServer, make_runtime: Callable[..., Runtime]
+) -> None:
+    runtime = make_runtime(centre.base_url, bankcard="pcsc://somehost")  # a pcsc URL has parameters only
+    runtime.start_background_services()
+    assert [p.part for p in runtime.problems] == ["bankcard"]
+    assert runtime.payee_cards is None and runtime.outbox is not None and runtime.transactions_available
 
 
 # -- stopping ---------------------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ BASE = DEMO.read_text(encoding="utf-8")
             "central: set exactly one of terminal_secret",
         ),
         ("fullscreen = false", 'fullscreen = "sometimes"', "display.fullscreen:"),
+        ('bankcard = "sim://"', 'bankcard = "ACS ACR39U"', "devices.bankcard: must be a device URL"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, old: str, new: str, expected: str) -> None:
