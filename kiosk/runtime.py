@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from kiosk.offline_queue.outbox import Outbox
     from kiosk.receipts.data import ReceiptBranding
     from kiosk.remote_config.schema import RemoteConfig
-    from kiosk.services.demo import BankCardSlot, CardPlacer, DemoService
+    from kiosk.services.demo import BankCardSlot, CardPlacer, CentreSwitch, DemoService
     from kiosk.services.payee_card import PayeeCardService
     from kiosk.services.printing import PrintService
     from kiosk.services.remote_config import RemoteConfigService
@@ -277,9 +277,12 @@ class Runtime:
     def _start_forwarder(self) -> None:
         if self.outbox is None:  # its failure is already listed as the outbox's
             return
+        from kiosk.offline_queue.backoff import RetryPolicy
         from kiosk.offline_queue.forwarder import Forwarder
 
-        forwarder = Forwarder(self.outbox, self.central)
+        forwarder = Forwarder(
+            self.outbox, self.central, retry=RetryPolicy(cap_s=self.settings.outbox.retry_cap_s)
+        )
         forwarder.start()
         self.forwarder = forwarder
 
@@ -414,10 +417,12 @@ def build_runtime(
     card_placer: CardPlacer | None = None,
     last_receipt: Callable[[], Path | None] | None = None,
     bank_card_slot: BankCardSlot | None = None,
+    demo_centre: CentreSwitch | None = None,
 ) -> Runtime:
     """`card_placer` (the demo's emulated reader) turns on the demo's staff controls; `last_receipt` shows
     them what the demo's virtual printer printed; `bank_card_slot` is where they put bank cards (by default
-    the in-process reader's, for `devices.bankcard = "sim://"`)."""
+    the in-process reader's, for `devices.bankcard = "sim://"`); `demo_centre` lets them stop and start
+    the demo's centre."""
     settings.kiosk.data_dir.mkdir(parents=True, exist_ok=True)
     central = build_central_client(settings)
     stats_dir = settings.kiosk.data_dir / "devices"
@@ -433,6 +438,8 @@ def build_runtime(
             card_placer,
             last_receipt or (lambda: None),
             bank_card_slot or InProcessSlot(lambda: runtime.payee_cards),
+            centre=demo_centre,
+            outbox=lambda: runtime.outbox,
         )
     policy = KioskPolicy(settings)
     fleet = FleetAgent(

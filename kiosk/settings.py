@@ -136,6 +136,10 @@ class OutboxSection(_Section):
     # Off the data disk: a copy of the data dir (a backup, a disk sent for repair) must not carry the key
     # that opens the transactions in it. Its directory must be the kiosk user's, mode 0700 (docs/outbox.md).
     key_file: Path = Path("/etc/hpf-kiosk/keys/outbox.key")
+    # The longest wait between tries while the centre is unreachable (docs/outbox.md: full jitter, doubling
+    # from 1 s). Five minutes spares a centre coming back from a fleet's stampede; a hall with few kiosks, or
+    # the demo, may want transactions to follow the link sooner.
+    retry_cap_s: float = Field(default=300.0, ge=1.0, le=3600.0)
 
 
 class Settings(_Section):

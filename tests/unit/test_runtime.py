@@ -93,13 +93,16 @@ def make_runtime(tmp_path: Path) -> Iterator[Callable[..., Runtime]]:
         printer: str | None = None,
         bankcard: str | None = None,
         timeout_s: float = 3,
+        retry_cap_s: float = 300.0,
     ) -> Runtime:
         settings = Settings(
             kiosk=KioskSection(id=TERMINAL_ID, centre_id="00012000", data_dir=tmp_path / f"kiosk{len(made)}"),
             central=CentralSection(base_url=base_url, terminal_secret=secret, timeout_s=timeout_s),
             devices=DevicesSection(idcard=idcard, printer=printer, bankcard=bankcard),
             display=DisplaySection(font=FONT),
-            outbox=OutboxSection(key_file=tmp_path / f"keys{len(made)}" / "outbox.key"),
+            outbox=OutboxSection(
+                key_file=tmp_path / f"keys{len(made)}" / "outbox.key", retry_cap_s=retry_cap_s
+            ),
         )
         runtime = build_runtime(settings)
         made.append(runtime)
@@ -202,6 +205,15 @@ def test_transactions_are_taken_only_while_the_outbox_is_open(
     assert runtime.transactions_available and runtime.transactions_unavailable_reason is None
     runtime.stop(deadline_s=5).result(timeout=10)
     assert runtime.transactions_unavailable_reason == "the kiosk is stopping"
+
+
+def test_the_forwarder_waits_at_most_the_settings_retry_cap(
+    centre: RunningServer, make_runtime: Callable[..., Runtime]
+) -> None:
+    runtime = make_runtime(centre.base_url, retry_cap_s=7.0)
+    runtime.start_background_services()
+    assert runtime.forwarder is not None
+    assert runtime.forwarder.retry.ceiling(50) == 7.0
 
 
 def test_a_printer_that_cannot_be_made_is_a_problem_not_a_stop(
