@@ -1,4 +1,4 @@
-"""The `kiosk` command: demo, run, doctor, version."""
+"""The `kiosk` command: demo, run, doctor, simulate, version."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 EXIT_CONFIG = 2
 # The commands that open the kiosk's window, and all the commands this module defines itself.
 WINDOW_COMMANDS = ("demo", "run")
-OWN_COMMANDS = (*WINDOW_COMMANDS, "doctor", "version")
+OWN_COMMANDS = (*WINDOW_COMMANDS, "doctor", "simulate", "version")
 # Modules with `add_commands(subparsers)` for `kiosk devices <kind> ...` and for `kiosk <group> ...`.
 DEVICE_COMMANDS: tuple[str, ...] = (
     "kiosk.devices.idcard.cli",
@@ -76,6 +76,8 @@ def _run_kiosk(
             settings,
             card_placer=demo.emulator if demo else None,
             last_receipt=demo.last_receipt if demo else None,
+            bank_card_slot=demo.bank_card_slot if demo else None,
+            demo_centre=demo.central if demo else None,
         )
     except (FontError, DeviceConfigError) as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
@@ -137,6 +139,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if any(check.status == FAIL for check in checks) else 0
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from kiosk.simulate import simulate_command
+
+    return simulate_command(args.config, args.script, as_json=args.json, verbose=args.verbose)
+
+
 def cmd_version(_args: argparse.Namespace) -> int:
     print(f"kiosk {__version__}")
     return 0
@@ -165,6 +173,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="check display, font, devices, central and data dir")
     doctor.add_argument("--config", type=Path, default=default_config)
     doctor.set_defaults(func=cmd_doctor)
+
+    simulate = commands.add_parser(
+        "simulate", help="run scripted visits through the kiosk's visit flow, without a window"
+    )
+    simulate.add_argument("--config", type=Path, required=True)
+    simulate.add_argument("--script", type=Path, required=True, help="the visits, as JSON (docs/simulate.md)")
+    simulate.add_argument("--json", action="store_true", help="one JSON object: every step and receipt")
+    simulate.set_defaults(func=cmd_simulate)
 
     version = commands.add_parser("version", help="print the version")
     version.set_defaults(func=cmd_version)

@@ -53,7 +53,7 @@ def test_the_project_declares_the_three_commands_and_each_target_exists() -> Non
 
 
 def test_kiosk_lists_its_command_groups() -> None:
-    assert {"demo", "run", "doctor", "version", "devices", "config", "queue"} <= subcommands("kiosk")
+    assert {"demo", "run", "doctor", "simulate", "version", "devices", "config", "queue"} <= subcommands("kiosk")
 
 
 def test_kiosk_version() -> None:

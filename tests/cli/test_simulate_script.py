@@ -1,0 +1,182 @@
+"""The script parser of `kiosk simulate`: whatever JSON it is given, it returns a script or raises its one
+error type with one line naming the file (and the visit and step where one is at fault)."""
+
+from __future__ import annotations
+
+import json
+import string
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kiosk.simulate_script import STEP_NAMES, Script, ScriptError, load_script, parse_script
+
+SOURCE = "visits.json"
+FIELDS = (
+    "do",
+    "expect",
+    "id_number",
+    "timeout_s",
+    "digits",
+    "name",
+    "reason",
+    "amount",
+    "card",
+    "business",
+    "office",
+    "day",
+    "slot",
+    "kind",
+    "period",
+    "old",
+    "new",
+    "again",
+)
+# Values that make a field valid now and then, so that generated steps reach every validator.
+LIKELY = st.sampled_from(
+    [
+        *STEP_NAMES,
+        "120199199001010012",
+        "123456",
+        "12345",
+        "01",
+        "1200.00",
+        "debit",
+        "first_free",
+        "2026-12-01",
+        "09:00-09:30",
+        "deposit",
+        "statement",
+        "this_year",
+        "status",
+        "ok",
+        "credit_card",
+        30,
+        0,
+        -1,
+        True,
+    ]
+)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+# One of each step, written as docs/simulate.md writes them.
+EVERY_STEP: list[dict[str, Any]] = [
+    {"do": "place_id_card", "id_number": "120199199001010012"},
+    {"do": "id_card", "timeout_s": 5},
+    {"do": "password", "digits": "123456"},
+    {"do": "service", "name": "withdrawal"},
+    {"do": "withdrawal", "reason": "01", "amount": "1200.00"},
+    {"do": "insert_bank_card", "card": "debit"},
+    {"do": "bank_card", "expect": "credit_card"},
+    {"do": "confirm", "expect": "accepted"},
+    {
+        "do": "appointment",
+        "business": "loan",
+        "office": "SHILI",
+        "day": "2026-12-01",
+        "slot": "09:00-09:30",
+    },
+    {"do": "cancel_appointment"},
+    {"do": "pre_registration", "business": "transfer"},
+    {"do": "certificate", "kind": "statement", "period": "last_year"},
+    {"do": "password_change", "old": "123456", "new": "802731"},
+    {"do": "application_state", "expect": "waiting_to_send"},
+    {"do": "end"},
+]
+STEPISH = st.dictionaries(st.sampled_from(FIELDS), LIKELY | JSON, max_size=5)
+SCRIPTISH = st.fixed_dictionaries(
+    {
+        "visits": st.lists(
+            st.fixed_dictionaries(
+                {"steps": st.lists(st.sampled_from(EVERY_STEP) | STEPISH | JSON, max_size=4)}
+            ),
+            max_size=3,
+        )
+    }
+)
+
+
+def _outcome(data: Any) -> Script | ScriptError:
+    try:
+        return parse_script(data, SOURCE)
+    except ScriptError as exc:
+        return exc
+
+
+@given(JSON | SCRIPTISH)
+def test_any_json_is_a_script_or_one_line_naming_the_file(data: Any) -> None:
+    outcome = _outcome(data)
+    if isinstance(outcome, ScriptError):
+        text = str(outcome)
+        assert text.startswith(f"{SOURCE}: ") and "\n" not in text and len(text) < 600
+    else:
+        assert len(outcome.visits) == len(data["visits"])
+
+
+@given(SCRIPTISH)
+def test_a_fault_in_a_step_names_its_visit_and_step(data: dict[str, Any]) -> None:
+    outcome = _outcome(data)
+    if isinstance(outcome, Script):
+        return
+    faulty = [
+        (v, s)
+        for v, visit in enumerate(data["visits"])
+        for s, step in enumerate(visit["steps"])
+        if isinstance(_outcome({"visits": [{"steps": [step]}]}), ScriptError)
+    ]
+    if faulty and all(visit["steps"] for visit in data["visits"]):
+        v, s = faulty[0]
+        assert str(outcome).startswith(f"{SOURCE}: visit {v + 1}, step {s + 1}")
+
+
+@given(st.text(alphabet=string.printable + '{}[]":,中', max_size=60))
+def test_any_text_in_a_file_is_a_script_or_one_line(
+    tmp_path_factory: pytest.TempPathFactory, text: str
+) -> None:
+    path = tmp_path_factory.mktemp("script") / "s.json"
+    path.write_text(text, encoding="utf-8")
+    try:
+        load_script(path)
+    except ScriptError as exc:
+        assert str(exc).startswith(f"{path}: ") and "\n" not in str(exc)
+
+
+def test_every_step_of_the_vocabulary_parses_as_the_docs_write_it(tmp_path: Path) -> None:
+    path = tmp_path / "all.json"
+    path.write_text(json.dumps({"visits": [{"steps": EVERY_STEP}]}), encoding="utf-8")
+    script = load_script(path)
+    assert [step.do for step in script.visits[0].steps] == list(STEP_NAMES)
+    # A step's own repr never shows a password it carries.
+    assert "802731" not in repr(script)
+
+
+@pytest.mark.parametrize(
+    ("step", "problem"),
+    [
+        ({"do": "password", "digits": 123456}, "(password): digits: Input should be a valid string"),
+        (
+            {"do": "password", "digits": "12345"},
+            "(password): digits: must be six digits, as typed on the keypad",
+        ),
+        ({"do": "id_card", "timeout_s": True}, "(id_card): timeout_s: Input should be a valid number"),
+        ({"do": "id_card", "timout_s": 5}, "(id_card): timout_s: unknown field"),
+        ({"do": "appointment", "business": "loan", "day": "tomorrow"}, "(appointment): day: must be"),
+        ({"do": "certificate", "kind": "deposit", "period": "this_year"}, "(certificate): period: only a"),
+        ({"do": "application_state", "expect": ""}, "(application_state): expect: String should have"),
+        ({}, 'a step needs "do"'),
+        ([], 'a step is a JSON object with "do"'),
+    ],
+)
+def test_each_fault_is_named_with_its_field(step: Any, problem: str) -> None:
+    with pytest.raises(ScriptError) as raised:
+        parse_script({"visits": [{"steps": [{"do": "end"}, step]}]}, SOURCE)
+    assert str(raised.value).startswith(f"{SOURCE}: visit 1, step 2")
+    assert problem in str(raised.value)
