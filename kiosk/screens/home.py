@@ -3,17 +3,24 @@
 from typing import Any
 
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty
+from kivy.properties import BooleanProperty, ListProperty
 
 from kiosk.i18n import N_
-from kiosk.screens.base import KioskScreen
+from kiosk.screens.rendered import RenderedScreen
 from kiosk.services.policy import ServiceOffer
-from kiosk.widgets.common import Tile
+from kiosk.widgets.choices import ServiceTile
 
+# Each subtitle is one line on a half-width tile, in both languages and in large text: keep them short.
 _TITLES = {
-    "overview": (N_("Account overview"), N_("Balance, monthly deposit, account status")),
-    "deposits": (N_("Deposit records"), N_("Every deposit, withdrawal and interest posting")),
-    "loan": (N_("Housing loan"), N_("Balance, next payment, repayment plan")),
+    "overview": (N_("Account overview"), N_("Balance and status")),
+    "deposits": (N_("Deposit records"), N_("Payments in and out")),
+    "loan": (N_("Housing loan"), N_("Balance and repayments")),
+    "withdrawal": (N_("Withdraw funds"), N_("Paid to your bank card")),
+    "appointment": (N_("Book an appointment"), N_("Choose a counter time")),
+    "pre_registration": (N_("Pre-registration"), N_("Checklist and a code")),
+    "certificate": (N_("Certificates"), N_("Deposit and loan proofs")),
+    "password_change": (N_("Change password"), N_("Your query password")),
+    "status": (N_("My applications"), N_("See how they stand")),
 }
 _WEEKDAYS = {
     "mon": N_("Monday"),
@@ -26,31 +33,28 @@ _WEEKDAYS = {
 }
 
 
-class HomeScreen(KioskScreen):
+class HomeScreen(RenderedScreen):
     signed_in = BooleanProperty(False)
+    offers = ListProperty([])  # ServiceOffer
 
     def prepare(self, **params: Any) -> None:
-        self.signed_in = self.app.runtime.citizen.signed_in
-        self._offers = self.app.runtime.policy.services()
-        self._build_tiles()
+        runtime = self.app.runtime
+        self.signed_in = runtime.citizen.signed_in
+        # What the operators switched on, in their order, less what this kiosk cannot serve with the parts
+        # it has now (no outbox: no transaction; no printer: no certificate).
+        self.offers = [offer for offer in runtime.policy.services() if runtime.visit.offered(offer.id)]
+        self.render()
 
-    def on_enter(self, *_args: Any) -> None:
-        self.app.bind(locale=self._build_tiles)
-
-    def on_leave(self, *_args: Any) -> None:
-        self.app.unbind(locale=self._build_tiles)
-
-    def _build_tiles(self, *_args: Any) -> None:
+    def render(self) -> None:
         tiles = self.ids.tiles
         tiles.clear_widgets()
-        for offer in self._offers:
+        for offer in self.offers:
             tiles.add_widget(self._tile(offer))
 
-    def _tile(self, offer: ServiceOffer) -> Tile:
+    def _tile(self, offer: ServiceOffer) -> ServiceTile:
         t = self.app.t
         title, subtitle = _TITLES[offer.id]
-        tile = Tile(title=t(title), subtitle=t(subtitle), disabled=not offer.open)
-        tile.service = offer.id
+        tile = ServiceTile(service=offer.id, title=t(title), subtitle=t(subtitle), disabled=not offer.open)
         if not offer.open:
             # A closed service says when it opens, so nobody waits at the screen in vain.
             tile.subtitle = (
@@ -80,18 +84,21 @@ Builder.load_string(
         Header:
         BoxLayout:
             orientation: "vertical"
-            padding: dp(64), dp(64)
-            spacing: dp(36)
+            padding: dp(48), dp(40)
+            spacing: dp(28)
             KTitle:
                 text: app.t("Please choose a service", app.locale)
             NoticeBanner:
-            BoxLayout:
-                id: tiles
-                orientation: "vertical"
-                spacing: dp(36)
-                size_hint_y: None
-                height: self.minimum_height
-            Widget:
+            # Scrolls only when an operator's long notice leaves too little room for all nine in large text.
+            ScrollView:
+                do_scroll_x: False
+                bar_width: dp(8)
+                GridLayout:
+                    id: tiles
+                    cols: 2
+                    spacing: dp(20)
+                    size_hint_y: None
+                    height: self.minimum_height
             SecondaryButton:
                 text: app.t("Exit", app.locale) if root.signed_in else app.t("Back", app.locale)
                 on_release: root.leave()

@@ -84,6 +84,10 @@ READ_ALLOWANCE_S = 10.0
 _SETTLE_S = 2.0
 
 
+class CardReadCancelled(Exception):
+    """The wait for a card was given up by `cancel()`: the citizen went back, or the visit ended."""
+
+
 class PayeeCardRefused(Exception):
     """Why a card cannot be paid to; `title` and `body` are message ids, `code` a stable string."""
 
@@ -131,6 +135,11 @@ class PayeeCardService:
         # came and its read did not finish".
         self._card_in = threading.Event()
         reader.subscribe_cards(self._on_card_event)
+        # The read in progress, so that `cancel()` (the UI thread) can end it: a wait nobody cares about
+        # would hold a worker and the reader for half a minute.
+        self._lock = threading.Lock()
+        self._reading: CommandFuture[BankCard] | None = None
+        self._cancelled = False
 
     @property
     def reader(self) -> BankCardReader:
@@ -175,11 +184,17 @@ class PayeeCardService:
         # No deadline on the command itself: this side decides when waiting has lasted long enough, and
         # whether what ran out was the wait for a card or the read of one.
         future = self._reader.wait_and_read(timeout=None)
+        with self._lock:
+            self._reading, self._cancelled = future, False
         try:
             return self._result(future, timeout_s)
+        except (CommandCancelled, CancelledError):
+            if self._cancelled:
+                raise CardReadCancelled() from None
+            raise self._refused("reader_unavailable", "the read was cancelled") from None
         except CardExpired:
             raise self._refused("expired", "the reader found the card expired") from None
-        except (ReaderGone, DeviceClosedError, CommandCancelled) as exc:
+        except (ReaderGone, DeviceClosedError) as exc:
             raise self._refused("reader_unavailable", type(exc).__name__) from None
         except (BankCardError, DeviceError) as exc:
             raise self._refused("unreadable", getattr(exc, "message_key", type(exc).__name__)) from None
@@ -199,6 +214,15 @@ class PayeeCardService:
         except FutureTimeout:
             self._give_up(future)
             raise self._refused("unreadable", f"the read took more than {READ_ALLOWANCE_S:g} s") from None
+
+    def cancel(self) -> None:
+        """End the read in progress, if any: its `read()` raises CardReadCancelled at once. Any thread."""
+        with self._lock:
+            future = self._reading
+            if future is None or future.done():
+                return
+            self._cancelled = True
+        future.cancel()
 
     @staticmethod
     def _give_up(future: CommandFuture[BankCard]) -> None:

@@ -135,11 +135,13 @@ class WithdrawalService:
         self._terminal_id = terminal_id
         self._now = now
         self._lock = threading.Lock()
+        self._submitting = threading.Lock()
         self._draft = _Draft()
 
     def wipe(self) -> None:
         with self._lock:
             self._draft = _Draft()
+        self.cancel_card_read()
 
     @property
     def office(self) -> str:
@@ -207,10 +209,20 @@ class WithdrawalService:
         reader = self._parts.payee_cards
         if reader is None:
             raise PayeeCardRefused("reader_unavailable")
+        with self._lock:
+            draft = self._draft
         card = reader.read(citizen.id_number, timeout_s)
         with self._lock:
-            self._draft.card = card
+            if self._draft is not draft:  # the visit ended during the read: the card is nobody's now
+                raise ValueError("the visit ended while the card was read")
+            draft.card = card
         return CardView(card.pan_masked, card.label)
+
+    def cancel_card_read(self) -> None:
+        """Stop waiting for the payee card (the citizen went back): `read_card` raises CardReadCancelled."""
+        reader = self._parts.payee_cards
+        if reader is not None:
+            reader.cancel()
 
     def confirmation(self) -> ConfirmView:
         with self._lock:
@@ -229,6 +241,12 @@ class WithdrawalService:
     def submit(self) -> Submitted:
         """File the confirmed application (durable), wait briefly for the centre, then print the slip.
         Blocking. NotTaken when the kiosk cannot keep it (nothing filed, nothing printed)."""
+        # One at a time: a second tap while the first is being filed waits for it and gets its answer,
+        # instead of printing a second slip.
+        with self._submitting:
+            return self._submit()
+
+    def _submit(self) -> Submitted:
         with self._lock:
             draft = self._draft
             if draft.submitted is not None:

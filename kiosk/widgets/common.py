@@ -1,7 +1,7 @@
 """Buttons, cards and labels used on every screen."""
 
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, ColorProperty, NumericProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
@@ -23,13 +23,6 @@ class KioskButton(ButtonBehavior, Label):
 
 class SecondaryButton(KioskButton):
     pass
-
-
-class Tile(ButtonBehavior, BoxLayout):
-    """A home-menu choice: a large title and one line that says what is inside."""
-
-    title = StringProperty("")
-    subtitle = StringProperty("")
 
 
 class Card(BoxLayout):
@@ -69,37 +62,6 @@ Builder.load_string(
         Line:
             rounded_rectangle: (self.x + dp(2), self.y + dp(2), self.width - dp(4), self.height - dp(4), dp(self.radius))
             width: dp(2.5)
-
-<Tile>:
-    orientation: "vertical"
-    size_hint_y: None
-    height: dp(220)
-    padding: dp(48), dp(30)
-    spacing: dp(6)
-    canvas.before:
-        Color:
-            rgba: theme.DIVIDER if self.disabled else (theme.PRIMARY_PRESSED if self.state == "down" else theme.PRIMARY)
-        RoundedRectangle:
-            pos: self.pos
-            size: self.size
-            radius: [dp(28)]
-    Label:
-        text: root.title
-        bold: True
-        font_size: sp(56) * app.text_scale
-        color: theme.MUTED if root.disabled else theme.ON_PRIMARY
-        disabled_color: theme.MUTED
-        text_size: self.size
-        halign: "left"
-        valign: "bottom"
-    Label:
-        text: root.subtitle
-        font_size: sp(32) * app.text_scale
-        color: theme.TEXT if root.disabled else (1, 1, 1, 0.85)
-        disabled_color: theme.TEXT
-        text_size: self.size
-        halign: "left"
-        valign: "top"
 
 <NoticeBanner@BoxLayout>:
     # The operators' notices showing now, in the citizen's language; takes no room when there are none.

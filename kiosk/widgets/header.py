@@ -7,6 +7,8 @@ from kivy.lang import Builder
 from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
+from kiosk.services.policy import CENTRE_TIME
+
 
 class Header(BoxLayout):
     clock_text = StringProperty("")
@@ -17,7 +19,9 @@ class Header(BoxLayout):
         Clock.schedule_interval(self._tick, 1)
 
     def _tick(self, *_args: object) -> None:
-        self.clock_text = datetime.now().strftime("%Y-%m-%d  %H:%M")
+        # The centre's time, as on every slip and appointment: a kiosk whose system zone is UTC (a common
+        # image default) must not show the hall another hour than its paper.
+        self.clock_text = datetime.now(CENTRE_TIME).strftime("%Y-%m-%d  %H:%M")
 
 
 Builder.load_string(

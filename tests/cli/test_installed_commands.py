@@ -53,7 +53,8 @@ def test_the_project_declares_the_three_commands_and_each_target_exists() -> Non
 
 
 def test_kiosk_lists_its_command_groups() -> None:
-    assert {"demo", "run", "doctor", "simulate", "version", "devices", "config", "queue"} <= subcommands("kiosk")
+    expected = {"demo", "run", "doctor", "simulate", "version", "devices", "config", "queue"}
+    assert expected <= subcommands("kiosk")
 
 
 def test_kiosk_version() -> None:

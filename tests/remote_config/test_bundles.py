@@ -40,7 +40,17 @@ def test_a_good_bundle_passes_and_survives_reserialisation(
     bundle = make_bundle(3, "group:hall-1")
     text = json.dumps(bundle, indent=4, ensure_ascii=True)  # another layout, escaped hanzi: same signature
     verified = _verify(text.encode(), trusted)
-    assert verified.version == 3 and verified.config.enabled_services() == ["overview", "deposits", "loan"]
+    assert verified.version == 3 and verified.config.enabled_services() == [
+        "overview",
+        "deposits",
+        "loan",
+        "withdrawal",
+        "appointment",
+        "pre_registration",
+        "certificate",
+        "status",
+        "password_change",
+    ]
 
 
 def test_forged_signature(make_bundle, trusted) -> None:

@@ -3,7 +3,7 @@
 from datetime import datetime
 from pathlib import Path
 
-from kiosk.remote_config.schema import RemoteConfig
+from kiosk.remote_config.schema import SERVICE_IDS, RemoteConfig
 from kiosk.services.policy import CENTRE_TIME, KioskPolicy
 from kiosk.settings import load_settings
 from tests.remote_config.conftest import REPO, example_config
@@ -16,7 +16,8 @@ def _policy(at: datetime) -> KioskPolicy:
 
 def test_local_defaults_without_a_bundle() -> None:
     policy = _policy(datetime(2026, 11, 27, 10, 0, tzinfo=CENTRE_TIME))
-    assert [offer.id for offer in policy.services()] == ["overview", "deposits", "loan"]
+    assert [offer.id for offer in policy.services()] == list(SERVICE_IDS)
+    assert {"withdrawal", "appointment", "pre_registration", "certificate", "status"} <= set(SERVICE_IDS)
     assert policy.idle_timeout_s == 60 and policy.notices() == [] and policy.languages == ["zh_CN", "en"]
 
 

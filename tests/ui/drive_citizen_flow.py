@@ -311,8 +311,7 @@ class Driver:
         # The centre goes away mid-visit: a calm message, then home.
         self.place_card(lambda c: not c.tags)
         self.wait_screen("password")
-        self.parts.central.terminate()
-        self.parts.central.wait(timeout=10)
+        self.parts.central.stop()
         self.type_password("123456")
         self.wait_screen("notice")
         self.shot("13_centre_unavailable")

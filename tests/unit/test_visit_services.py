@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from datetime import date
 
@@ -263,3 +264,26 @@ def test_queries_need_the_centre_and_say_so(runtime: Runtime) -> None:
     with pytest.raises(Unavailable):
         runtime.visit.appointments.mine()
     assert claim_number(TERMINAL_ID, "wd-x" * 3).startswith("TQ")
+
+
+def test_a_card_read_the_citizen_left_ends_at_once_and_frees_its_worker(runtime: Runtime) -> None:
+    from kiosk.services.payee_card import CardReadCancelled
+
+    _renter(runtime)
+    service = runtime.visit.withdrawal
+    service.choose_reason(RENT)
+    service.set_amount("10")
+    started = time.monotonic()
+    reading = runtime.background.submit(service.read_card, 30.0)
+    time.sleep(0.3)  # waiting for a card that never comes
+    service.cancel_card_read()
+    with pytest.raises(CardReadCancelled):
+        reading.result(timeout=5)
+    # The end of a visit cancels a read in progress the same way.
+    _sign_in(runtime, _normal(runtime))
+    reading = runtime.background.submit(service.read_card, 30.0)
+    time.sleep(0.3)
+    runtime.end_visit()
+    with pytest.raises(CardReadCancelled):
+        reading.result(timeout=5)
+    assert time.monotonic() - started < 10
