@@ -259,8 +259,9 @@ class KioskApp(App):
     def finish(self) -> None:
         """The citizen is done: wipe everything and remind them of their card (and receipt)."""
         receipt = self.receipt_printed
+        bank_card = self.runtime.visit.bank_card_left()
         self.end_visit()
-        self.go("goodbye", receipt=receipt)
+        self.go("goodbye", receipt=receipt, bank_card=bank_card)
 
     def end_visit(self) -> None:
         # The citizen is forgotten here, on this thread, before anything else can begin the next visit.

@@ -1,9 +1,10 @@
 """`kiosk demo`: the kiosk with everything it talks to running on this machine.
 
-The reference central runs as a child process on loopback (the kiosk never imports it), and the ID card
-reader is the SAM-protocol emulator on a pseudo-terminal, read through the real serial driver. The bank card
-reader is a pcscd of the demo's own with vsmartcard's vpcd as its reader, read through the real PC/SC
-driver; where pcscd cannot run, it is the in-process reader (``sim://``).
+The reference central runs as a child process on loopback (the kiosk never imports it), on a database file
+in the demo's data dir, so that the staff panel can stop it and start it again without losing what it knows.
+The ID card reader is the SAM-protocol emulator on a pseudo-terminal, read through the real serial driver.
+The bank card reader is a pcscd of the demo's own with vsmartcard's vpcd as its reader, read through the
+real PC/SC driver; where pcscd cannot run, it is the in-process reader (``sim://``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ import select
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
+from urllib.parse import urlsplit
 
 from kiosk.devices.bankcard.pcscd import PcscdError, PrivatePcscd
 from kiosk.devices.bankcard.virtual_card import CardProfile, VirtualCard
@@ -25,19 +30,18 @@ from kiosk.devices.bankcard.vpcd import VpcdCard
 from kiosk.devices.idcard.emulator import SamEmulator
 from kiosk.devices.printer.virtual import VirtualPrinter
 from kiosk.remote_config.bundle import generate_keypair
-from kiosk.settings import Settings
+from kiosk.services.demo import DemoError
+from kiosk.settings import Settings, SettingsError
 
 CENTRAL_START_TIMEOUT_S = 30
+# SIGTERM lets the centre finish the requests in hand (uvicorn's graceful shutdown takes up to 5 s).
+CENTRAL_STOP_TIMEOUT_S = 10
 # vpcd's first slot, on the port the demo's pcscd gave it.
 VPCD_READER = "Virtual PCD 00 00"
 # pcscd polls vpcd about every 400 ms: a card swapped faster than that would look like the same card.
 _SLOT_EMPTY_TIMEOUT_S = 5.0
 
 log = logging.getLogger(__name__)
-
-
-class DemoError(Exception):
-    """The demo could not start one of its parts; `str()` says which and what to do."""
 
 
 class VpcdSlot:
@@ -78,14 +82,103 @@ class VpcdSlot:
         self.pcscd.stop()
 
 
+class DemoCentre:
+    """The reference central as the demo's child process, which the staff panel stops and starts again.
+
+    A restart keeps what the centre knows: the same port, so the kiosk's settings, the QR codes already
+    printed and a browser's verify page stay right; the same database file, so the kiosk's terminal token,
+    a signed-in citizen's session and everything filed survive. The centre's log goes to a file beside it.
+    """
+
+    def __init__(
+        self, terminal_id: str, secret: Callable[[], str], operator_key: Path, data_dir: Path
+    ) -> None:
+        self._terminal_id = terminal_id
+        self._secret = secret
+        self._operator_key = operator_key
+        self.database = data_dir / "centre.sqlite"
+        self.log_path = data_dir / "centre.log"
+        self.base_url = ""  # known from the first start on; a restart keeps it
+        self._port = 0
+        self._process: subprocess.Popen[str] | None = None
+        # The panel's worker and DemoParts.close() may stop or start at the same moment.
+        self._lock = threading.Lock()
+
+    @property
+    def running(self) -> bool:
+        process = self._process
+        return process is not None and process.poll() is None
+
+    @property
+    def process(self) -> subprocess.Popen[str] | None:
+        return self._process
+
+    def start(self) -> None:
+        """Start the centre unless it runs; raises DemoError (one line: why, and where its log is)."""
+        with self._lock:
+            if self.running:
+                return
+            if self._process is not None:  # it ended by itself
+                _end(self._process)
+            try:
+                secret = self._secret()
+            except SettingsError as exc:
+                raise DemoError(str(exc)) from exc
+            process, base_url = start_central(
+                self._terminal_id,
+                secret,
+                self._operator_key,
+                port=self._port,
+                database=self.database,
+                log_file=self.log_path,
+            )
+            self._process = process
+            if not self._port:
+                self._port = urlsplit(base_url).port or 0
+                self.base_url = base_url
+                log.info("reference central on %s (its log: %s)", base_url, self.log_path)
+            else:
+                log.info("reference central started again on %s", base_url)
+
+    def stop(self) -> None:
+        with self._lock:
+            process, self._process = self._process, None
+            if process is not None:
+                _end(process)
+                log.info("reference central stopped")
+
+    def forget(self) -> None:
+        """Start the next demo from the synthetic data set: a database left by an earlier demo may hold a
+        changed password or a used-up withdrawal, which would contradict the panel and the README. Its log
+        goes too, so the log is this demo's."""
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.database}{suffix}").unlink(missing_ok=True)
+        self.log_path.unlink(missing_ok=True)
+
+
+def _end(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=CENTRAL_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
 @dataclass
 class DemoParts:
-    central: subprocess.Popen[str]
-    base_url: str
+    central: DemoCentre
     emulator: SamEmulator
     printer: VirtualPrinter
     bank_card_slot: VpcdSlot | None  # None: the kiosk's in-process reader has the slot (sim://)
     _closed: bool = field(default=False, init=False)
+
+    @property
+    def base_url(self) -> str:
+        return self.central.base_url
 
     def last_receipt(self) -> Path | None:
         jobs = self.printer.jobs
@@ -99,11 +192,7 @@ class DemoParts:
             self.bank_card_slot.close()
         self.emulator.close()
         self.printer.stop()
-        self.central.terminate()
-        try:
-            self.central.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.central.kill()
+        self.central.stop()
 
 
 # The demo's operator: staff can sign configuration bundles with the key pair the demo makes in its data
@@ -122,7 +211,18 @@ def demo_operator_keys(data_dir: Path) -> tuple[Path, Path]:
     return key, pub
 
 
-def start_central(terminal_id: str, secret: str, operator_key: Path) -> tuple[subprocess.Popen[str], str]:
+def start_central(
+    terminal_id: str,
+    secret: str,
+    operator_key: Path,
+    *,
+    port: int = 0,
+    database: Path | None = None,
+    log_file: Path | None = None,
+) -> tuple[subprocess.Popen[str], str]:
+    """Start the reference central in demo mode on loopback; return it and its base URL. Port 0 picks a
+    free port. Without `database` it keeps its data in memory; without `log_file` it logs to this
+    process's stderr. Raises DemoError saying why it did not start."""
     command = [
         sys.executable,
         "-m",
@@ -131,10 +231,17 @@ def start_central(terminal_id: str, secret: str, operator_key: Path) -> tuple[su
         "--host",
         "127.0.0.1",
         "--port",
-        "0",
+        str(port),
         "--demo",
     ]
+    if database is not None:
+        command += ["--db", f"sqlite:///{database.resolve()}"]
     command += ["--operator-token", DEMO_OPERATOR_TOKEN, "--operator-key", str(operator_key)]
+    log_offset = 0
+    log_handle: IO[str] | None = None
+    if log_file is not None:
+        log_handle = os.fdopen(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a")
+        log_offset = log_handle.seek(0, os.SEEK_END)
     # The kiosk's secret goes to the central in a file of mode 0600 (mkstemp's), never on a command line
     # that `ps` shows; the central reads it at start-up, so it is gone once the central listens.
     descriptor, terminals_file = tempfile.mkstemp(prefix="kiosk-demo-terminals-", suffix=".toml")
@@ -146,7 +253,7 @@ def start_central(terminal_id: str, secret: str, operator_key: Path) -> tuple[su
                 f"group = {json.dumps(DEMO_GROUP)}\n"
             )
         command += ["--terminals", terminals_file]
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log_handle, text=True)
         assert process.stdout is not None
         deadline = time.monotonic() + CENTRAL_START_TIMEOUT_S
         line = ""
@@ -159,13 +266,36 @@ def start_central(terminal_id: str, secret: str, operator_key: Path) -> tuple[su
                 break
     finally:
         os.unlink(terminals_file)
+        if log_handle is not None:
+            log_handle.close()
     if not line.startswith("listening on "):
         process.kill()
-        raise DemoError(
-            "the reference central did not start (is the server extra installed? run `./run setup`)"
-        )
+        process.wait()
+        process.stdout.close()
+        where = f" (its log: {log_file})" if log_file is not None else ""
+        raise DemoError(f"the reference central did not start: {_why(process, log_file, log_offset)}{where}")
     os.set_blocking(process.stdout.fileno(), False)
     return process, line.removeprefix("listening on ").strip()
+
+
+def _why(process: subprocess.Popen[str], log_file: Path | None, log_offset: int) -> str:
+    """The centre's own one-line complaint (`kiosk-central: ...`) from this start's part of its log, or
+    the last line it wrote, or what little is known without a log."""
+    if process.returncode == -9:  # killed above: it neither listened nor ended in time
+        return f"it did not say it was listening within {CENTRAL_START_TIMEOUT_S} s"
+    lines: list[str] = []
+    if log_file is not None:
+        with log_file.open(encoding="utf-8", errors="replace") as handle:
+            handle.seek(log_offset)
+            lines = [line.strip() for line in handle if line.strip()]
+    prefix = "kiosk-central: "
+    complaints = [line.removeprefix(prefix) for line in lines if line.startswith(prefix)]
+    if complaints:
+        return complaints[-1]
+    last = lines[-1] if lines else f"it ended with exit status {process.returncode}"
+    if not lines or last.startswith(("ModuleNotFoundError", "ImportError")):
+        last += " (is the server extra installed? run `./run setup`)"
+    return last
 
 
 def _move_old_outbox_key(settings: Settings) -> None:
@@ -201,17 +331,19 @@ def start_demo_parts(settings: Settings) -> tuple[Settings, DemoParts]:
     """Start the central and the emulated readers; return settings pointing at them."""
     _move_old_outbox_key(settings)
     _key, operator_pub = demo_operator_keys(settings.kiosk.data_dir)
-    central, base_url = start_central(settings.kiosk.id, settings.central.secret(), operator_pub)
+    central = DemoCentre(settings.kiosk.id, settings.central.secret, operator_pub, settings.kiosk.data_dir)
+    central.forget()
+    central.start()
     try:
         emulator = SamEmulator()
     except OSError as exc:
-        central.kill()
+        central.stop()
         raise DemoError(f"cannot open a pseudo-terminal for the ID card emulator: {exc.strerror}") from exc
     printer = VirtualPrinter(out_dir=settings.kiosk.data_dir / "receipts", port=0).start()
     bank_card_slot = start_bank_card_slot(settings.kiosk.data_dir)
-    parts = DemoParts(central, base_url, emulator, printer, bank_card_slot)
+    parts = DemoParts(central, emulator, printer, bank_card_slot)
     demo_settings = settings.with_overrides(
-        central={"base_url": base_url},
+        central={"base_url": central.base_url},
         devices={
             "idcard": f"sam+serial://{emulator.path}?baud=115200&poll_ms=250",
             "printer": printer.url,

@@ -22,6 +22,17 @@ OK, WARN, FAIL = "ok", "warn", "FAIL"
 CLOCK_SKEW_WARN_S = 30
 CLOCK_SKEW_FAIL_S = 300
 DEVICE_TIMEOUT_S = 8
+# What to do when a device is not there, where its state says more than its driver's text.
+_DEVICE_HINTS = {
+    ("bankcard", DeviceState.OFFLINE): "start pcscd (`sudo systemctl start pcscd.socket`)",
+    ("bankcard", DeviceState.NO_DEVICE): "plug the reader in, or set reader= in devices.bankcard to part of "
+    "its name",
+}
+# What a kiosk without an optional device does not offer.
+_WITHOUT = {
+    "printer": "nothing is printed: no receipts, slips or certificates",
+    "bankcard": "withdrawals are not offered (they are paid to a bank card read here)",
+}
 
 
 @dataclass(frozen=True)
@@ -128,7 +139,14 @@ def check_device(kind: str, url: str) -> Check:
         with contextlib.suppress(DeviceError, TimeoutError, OSError):
             device.close().result(timeout=DEVICE_TIMEOUT_S)
     status = OK if report.ok and state not in (DeviceState.NO_DEVICE, DeviceState.OFFLINE) else FAIL
-    return Check(name, status, f"{url}: {state.value}; {report.text}")
+    hint = _DEVICE_HINTS.get((kind, state)) if status == FAIL else None
+    return Check(name, status, f"{url}: {state.value}; {report.text}" + (f"; {hint}" if hint else ""))
+
+
+def check_optional_device(kind: str, url: str | None) -> Check:
+    if url is None:
+        return Check(f"device {kind}", OK, f"devices.{kind} is not set: {_WITHOUT[kind]}")
+    return check_device(kind, url)
 
 
 def check_central(settings: Settings, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> list[Check]:
@@ -173,6 +191,8 @@ def run_checks(settings: Settings) -> list[Check]:
     checks = [check_display(), check_font(settings), check_data_dir(settings)]
     checks.extend(check_outbox(settings))
     checks.append(check_device("idcard", settings.devices.idcard))
+    checks.append(check_optional_device("printer", settings.devices.printer))
+    checks.append(check_optional_device("bankcard", settings.devices.bankcard))
     checks.extend(check_central(settings))
     return checks
 

@@ -62,7 +62,7 @@ STOP_DEADLINE_S = 15.0
 class Problem:
     """A part that did not start: named in the heartbeat until the kiosk is restarted."""
 
-    part: str  # idcard | printer | bankcard | remote_config | outbox | forwarder | fleet
+    part: str  # idcard | printer | bankcard | remote_config | outbox | forwarder | fleet | catalogue
     reason: str  # one line, for operators; no personal data (no citizen is involved at start)
 
 
@@ -218,6 +218,8 @@ class Runtime:
             ("outbox", self._open_outbox),
             ("forwarder", self._start_forwarder),
             ("fleet", self.fleet.start),
+            # Pre-registration works offline from the business types kept on disk: have them from the start.
+            ("catalogue", self._keep_catalogue),
         ]
         try:
             for part, start in parts:
@@ -273,6 +275,9 @@ class Runtime:
         )
         outbox.events.subscribe(self._on_outbox_event)
         self.outbox = outbox
+
+    def _keep_catalogue(self) -> None:
+        self.visit.catalogue.current()
 
     def _start_forwarder(self) -> None:
         if self.outbox is None:  # its failure is already listed as the outbox's

@@ -1,4 +1,5 @@
-"""After every visit: thanks, and a reminder to take the ID card. Nothing of the citizen is left on it."""
+"""After every visit: thanks, and a reminder to take the ID card (and the receipt and bank card, when there
+are any). Nothing of the citizen is left on it."""
 
 from typing import Any
 
@@ -14,11 +15,13 @@ _AFTER_CARD_TAKEN_S = 2
 
 class GoodbyeScreen(KioskScreen):
     receipt = BooleanProperty(False)
+    bank_card = BooleanProperty(False)  # the payee bank card is still in its reader
     # None until on_enter: when visits follow fast, on_leave (or a taken card) can come before it.
     _timer: Any = None
 
     def prepare(self, **params: Any) -> None:
         self.receipt = bool(params.get("receipt"))
+        self.bank_card = bool(params.get("bank_card"))
 
     def on_enter(self, *_args: Any) -> None:
         self._cancel_timer()
@@ -59,6 +62,13 @@ Builder.load_string(
                 font_size: sp(76)
                 color: theme.PRIMARY
                 text: app.t("Please take your ID card and receipt", app.locale) if root.receipt else app.t("Please take your ID card", app.locale)
+            KTitle:
+                font_size: sp(56)
+                color: theme.PRIMARY
+                opacity: 1 if root.bank_card else 0
+                size_hint_y: None
+                height: self.texture_size[1] if root.bank_card else 0
+                text: app.t("Please take your bank card too", app.locale) if root.bank_card else ""
             IdCardPicture:
                 size_hint: None, None
                 size: dp(480), dp(300)

@@ -1,6 +1,7 @@
 """The demo's staff controls: pick any synthetic citizen and "place" their ID card on the emulated reader,
 then put a bank card in the emulated bank card reader: the citizen's own debit card, their credit card, or
-someone else's debit card.
+someone else's debit card. Stop the reference centre to show the kiosk working offline, and start it again
+to see what waited in the outbox arrive.
 
 The card faces come from the reference central's demo endpoint, so the demo always shows citizens the
 central knows; the kiosk itself never imports the reference server.
@@ -9,6 +10,8 @@ central knows; the kiosk itself never imports the reference server.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +27,17 @@ from kiosk.i18n import N_
 from kiosk.masking import mask_bank_card, mask_id_number
 
 if TYPE_CHECKING:
+    from kiosk.offline_queue.outbox import Outbox
     from kiosk.services.payee_card import PayeeCardService
 
 # The chip's photo is opaque to the kiosk; the emulator needs some bytes of the right size.
 _DEMO_PHOTO = bytes(1024)
+# xdg-open hands the page to the desktop's browser and ends; one still running after this is that browser.
+_BROWSER_START_S = 5.0
+
+
+class DemoError(Exception):
+    """The demo could not start one of its parts; `str()` says which and what to do, in one line."""
 
 
 class CardPlacer(Protocol):
@@ -41,6 +51,17 @@ class BankCardSlot(Protocol):
 
     def insert(self, profile: CardProfile) -> None: ...
     def remove(self) -> None: ...
+
+
+class CentreSwitch(Protocol):
+    """The demo's reference centre, a child process staff may stop and start again (kiosk.demo.DemoCentre)."""
+
+    @property
+    def running(self) -> bool: ...
+    @property
+    def base_url(self) -> str: ...
+    def start(self) -> None: ...  # raises DemoError
+    def stop(self) -> None: ...
 
 
 BankCardKind = Literal["own_debit", "credit", "someone_else"]
@@ -104,11 +125,15 @@ class DemoService:
         placer: CardPlacer,
         last_receipt: Callable[[], Path | None] = lambda: None,
         bank_cards: BankCardSlot | None = None,
+        centre: CentreSwitch | None = None,
+        outbox: Callable[[], Outbox | None] = lambda: None,
     ) -> None:
         self._central = central
         self._placer = placer
         self.last_receipt = last_receipt  # the PNG the demo's virtual printer drew last
         self._bank_cards = bank_cards
+        self._centre = centre
+        self._outbox = outbox  # the kiosk's, once its background services have made it
         self._citizens: list[DemoCitizen] = []
         self._placed: DemoCitizen | None = None  # whose ID card was placed last: the bank cards' holder
 
@@ -160,3 +185,59 @@ class DemoService:
     def take_bank_card_out(self) -> None:
         if self._bank_cards is not None:
             self._bank_cards.remove()
+
+    # -- the centre ---------------------------------------------------------------------------------------
+
+    @property
+    def can_switch_centre(self) -> bool:
+        """Whether the demo runs the centre itself, so staff may stop and start it."""
+        return self._centre is not None
+
+    @property
+    def centre_running(self) -> bool:
+        """Non-blocking: safe on the UI thread."""
+        return self._centre is None or self._centre.running
+
+    def verify_page(self) -> str:
+        """The centre's public page for checking a printed certificate, as a browser on this machine opens
+        it: a certificate's QR code holds this address followed by its code."""
+        base_url = self._centre.base_url if self._centre is not None else self._central.base_url
+        return f"{base_url}/verify"
+
+    def open_verify_page(self) -> bool:
+        """Open the verify page in the desktop's browser (xdg-open); False when there is none to open it.
+        Python's webbrowser is not used: without a desktop browser it runs a text one (lynx, w3m) in the
+        terminal the demo was started from. Blocking (up to a few seconds): call on a worker."""
+        opener = shutil.which("xdg-open")
+        if opener is None:
+            return False
+        process = subprocess.Popen(
+            [opener, self.verify_page()],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            return process.wait(timeout=_BROWSER_START_S) == 0
+        except subprocess.TimeoutExpired:
+            return True
+
+    def stop_centre(self) -> None:
+        """Blocking (up to the centre's shutdown): call on a worker. The kiosk then finds the centre
+        unreachable: what citizens file waits in its outbox."""
+        if self._centre is None:
+            raise LookupError("the demo does not run this centre")
+        self._centre.stop()
+
+    def start_centre(self) -> None:
+        """Blocking (the centre's start-up): call on a worker. Raises DemoError saying why it did not start.
+
+        What waits in the outbox goes at once: the forwarder's backoff after minutes without the centre
+        could otherwise hold it back for as long again, and the demo is there to show it arrive."""
+        if self._centre is None:
+            raise LookupError("the demo does not run this centre")
+        self._centre.start()
+        outbox = self._outbox()
+        if outbox is not None:
+            outbox.retry_now()

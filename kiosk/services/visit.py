@@ -111,6 +111,11 @@ class VisitFlow:
     def after_sign_in(self) -> str:
         return SERVICE_SCREENS[self.pending_service]
 
+    def bank_card_left(self) -> bool:
+        """Whether a bank card is still in the payee card reader: the goodbye asks the citizen to take it."""
+        payee_cards = self._parts.payee_cards
+        return payee_cards is not None and payee_cards.card_in_reader
+
     def printed(self) -> None:
         """A receipt came out in this visit: the goodbye reminds the citizen to take it."""
         self.receipt_printed = True

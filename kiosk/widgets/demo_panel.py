@@ -1,19 +1,22 @@
 """The demo's staff panel beside the kiosk screen: place any synthetic citizen's card on the emulated
-reader, or take it away; put a bank card in the emulated bank card reader, or take it out. Not part of a
-production kiosk."""
+reader, or take it away; put a bank card in the emulated bank card reader, or take it out; stop the
+reference centre and start it again; open the centre's verify page. Not part of a production kiosk."""
 
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.lang import Builder
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.image import Image
 from kivy.uix.modalview import ModalView
 
 from kiosk.i18n import N_
-from kiosk.services.demo import BankCardKind, DemoCitizen, DemoService, NoCitizenPlaced
+from kiosk.services.demo import BankCardKind, DemoCitizen, DemoError, DemoService, NoCitizenPlaced
 
 _INSERTED = {
     "own_debit": N_("The citizen's debit card is in the reader: {card}"),
@@ -22,12 +25,26 @@ _INSERTED = {
 }
 
 
+# How often the panel looks whether the centre still runs: it may also end by itself.
+_CENTRE_CHECK_S = 1.0
+
+T = TypeVar("T")
+
+
 class DemoPanel(BoxLayout):
     status = StringProperty("")
+    centre_running = BooleanProperty(True)
+    centre_busy = BooleanProperty(False)  # stopping or starting: the button waits
+    verify_url = StringProperty("")
 
     def __init__(self, demo: DemoService, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._demo = demo
+        self.verify_url = demo.verify_page()
+        if demo.can_switch_centre:
+            Clock.schedule_interval(self._check_centre, _CENTRE_CHECK_S)
+        else:
+            self.ids.centre_row.remove_widget(self.ids.centre_button)
         self.status = app_t("Loading the synthetic citizens…")
         App.get_running_app().background(demo.citizens, on_result=self._show, on_error=self._failed)
 
@@ -79,6 +96,58 @@ class DemoPanel(BoxLayout):
     def take_bank_card_out(self) -> None:
         App.get_running_app().background(self._demo.take_bank_card_out)
         self.status = app_t("Bank card taken out of the reader")
+
+    def _check_centre(self, _dt: float) -> None:
+        if not self.centre_busy:
+            self.centre_running = self._demo.centre_running
+
+    def switch_centre(self) -> None:
+        if self.centre_busy:
+            return
+        self.centre_busy = True
+        if self.centre_running:
+            self.status = app_t("Stopping the centre…")
+            _on_worker(self._demo.stop_centre, self._centre_stopped)
+        else:
+            self.status = app_t("Starting the centre…")
+            _on_worker(self._demo.start_centre, self._centre_started)
+
+    def _centre_stopped(self, done: Future[None]) -> None:
+        self.centre_busy = False
+        self.centre_running = self._demo.centre_running
+        error = done.exception()
+        if error is not None:
+            self.status = app_t("Could not stop the centre ({error})").format(error=type(error).__name__)
+        else:
+            self.status = app_t(
+                "The centre is stopped: the kiosk keeps what citizens file in its outbox and sends it when "
+                "the centre is back"
+            )
+
+    def _centre_started(self, done: Future[None]) -> None:
+        self.centre_busy = False
+        self.centre_running = self._demo.centre_running
+        error = done.exception()
+        if error is None:
+            self.status = app_t("The centre is running again: what waited in the outbox is being sent")
+        else:
+            # A DemoError says why in one line; anything else is named by its type only.
+            reason = str(error) if isinstance(error, DemoError) else type(error).__name__
+            self.status = app_t("Could not start the centre: {error}").format(error=reason)
+
+    def open_verify_page(self) -> None:
+        _on_worker(self._demo.open_verify_page, self._verify_page_opened)
+
+    def _verify_page_opened(self, done: Future[bool]) -> None:
+        if done.exception() is not None or not done.result():
+            self.status = app_t("No web browser opened here: open {url} in one").format(url=self.verify_url)
+
+
+def _on_worker(fn: Callable[[], T], done: Callable[[Future[T]], None]) -> None:
+    """Run `fn` on a worker and hand its future to `done` on the UI thread. Unlike app.background, even
+    after the citizen's visit has ended: the centre and the browser are the demo's, not the visit's."""
+    future = App.get_running_app().runtime.background.submit(fn)
+    future.add_done_callback(lambda _f: Clock.schedule_once(lambda _dt: done(future), 0))
 
 
 def app_t(message: str) -> str:
@@ -165,7 +234,8 @@ Builder.load_string(
         font_size: sp(26)
         color: theme.MUTED
         size_hint_y: None
-        height: dp(60)
+        # A failed start says why, which may take two lines.
+        height: max(dp(60), self.texture_size[1])
         text_size: self.width, None
         halign: "left"
     BoxLayout:
@@ -184,6 +254,29 @@ Builder.load_string(
             scales: False
             text: app.t("Last receipt", app.locale)
             on_release: root.show_last_receipt()
+    BoxLayout:
+        id: centre_row
+        size_hint_y: None
+        height: dp(110)
+        spacing: dp(16)
+        SecondaryButton:
+            id: centre_button
+            height: dp(110)
+            base_font_size: sp(30)
+            scales: False
+            disabled: root.centre_busy
+            text: app.t("Stop the centre", app.locale) if root.centre_running else app.t("Start the centre", app.locale)
+            on_release: root.switch_centre()
+        Label:
+            markup: True
+            # The address on a line of its own: Kivy would break it anywhere.
+            text: "[ref=verify]" + app.t("Certificate verify page (tap to open)", app.locale) + "\\n[u]" + root.verify_url + "[/u][/ref]"
+            on_ref_press: root.open_verify_page()
+            font_size: sp(24)
+            color: theme.PRIMARY
+            text_size: self.size
+            halign: "left"
+            valign: "middle"
     GridLayout:
         cols: 2
         size_hint_y: None

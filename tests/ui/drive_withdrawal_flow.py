@@ -40,6 +40,7 @@ class WithdrawalDriver(Driver):
     def __init__(self, app: Any, out: Path, parts: Any) -> None:
         super().__init__(app, out, parts)
         self.facts: dict[str, Any] = {}
+        self.bank_card_reminded = False
 
     # -- helpers --------------------------------------------------------------------------------------
 
@@ -127,6 +128,7 @@ class WithdrawalDriver(Driver):
     def leave_through_goodbye(self, shot: str | None = None) -> bool:
         self.wait_screen("goodbye")
         receipt = self.ui(lambda: self.app.screen("goodbye").receipt)
+        self.bank_card_reminded = self.ui(lambda: self.app.screen("goodbye").bank_card)
         if shot:
             self.shot(shot)
         self.check("the visit is wiped", self.ui(lambda: self.app.runtime.citizen.holder is None))
@@ -227,6 +229,7 @@ class WithdrawalDriver(Driver):
         self.facts["claim_number"] = submitted.claim_number
         self.tap_text("完成")
         self.facts["goodbye_reminds_receipt"] = self.leave_through_goodbye("w08_goodbye_receipt")
+        self.check("the goodbye reminds of the bank card left in its reader", self.bank_card_reminded)
 
     def staff_inserts_debit(self) -> str:
         """The citizen's own debit card; its number masked, as the demo panel says it."""

@@ -1,5 +1,6 @@
 """`kiosk doctor` on the demo configuration, pointed at a live central and an emulated ID card reader."""
 
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import pytest
 
 from central_server.app import create_app
 from central_server.testing import RunningServer, serve_in_thread
+from kiosk.devices.bankcard.pcscd import SOCKET_ENV, PrivatePcscd
 from kiosk.devices.idcard.emulator import SamEmulator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,6 +67,8 @@ def test_all_green_on_the_demo_parts(
         "Chinese font",
         "data dir",
         "device idcard",
+        "device printer",
+        "device bankcard",
         "central",
         "clock skew",
         "terminal login",
@@ -76,8 +80,11 @@ def test_all_green_on_the_demo_parts(
     assert "NotoSansCJKsc-Regular.otf" in statuses["Chinese font"]
 
 
-def test_red_rows_and_exit_code(tmp_path: Path) -> None:
+def test_red_rows_and_exit_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = _config(tmp_path, "http://127.0.0.1:9", "sam+serial:///dev/no-such-reader?baud=115200")
+    config.write_text(config.read_text().replace('bankcard = "sim://"', 'bankcard = "pcsc://?reader=ACS"'))
+    # No pcscd behind this socket, whatever runs on the machine (only the doctor's process reads it).
+    monkeypatch.setenv(SOCKET_ENV, str(tmp_path / "no-pcscd.comm"))
     result = _doctor(config, display=None)
     assert result.returncode == 1
     out = result.stdout
@@ -87,6 +94,8 @@ def test_red_rows_and_exit_code(tmp_path: Path) -> None:
     )
     device = next(line for line in out.splitlines() if line.startswith("device idcard"))
     assert "FAIL" in device and "/dev/no-such-reader" in device
+    bankcard = next(line for line in out.splitlines() if line.startswith("device bankcard"))
+    assert "FAIL" in bankcard and "pcsc://?reader=ACS" in bankcard and "start pcscd" in bankcard
     assert "Traceback" not in result.stderr
 
 
@@ -152,3 +161,52 @@ def test_the_outbox_key_file_row(tmp_path: Path) -> None:
     assert (
         check_outbox(inside)[0].status == "warn" and "inside kiosk.data_dir" in check_outbox(inside)[0].detail
     )
+
+
+def _bank_card_row(url: str | None, env: dict[str, str]) -> dict[str, str]:
+    """The doctor's bank card row, checked in a process of its own: the PC/SC client library keeps the
+    first pcscd socket a process uses, and this one must not take another test's."""
+    code = (
+        "import json, sys; from kiosk.doctor import check_optional_device; "
+        "print(json.dumps(check_optional_device('bankcard', json.loads(sys.argv[1])).__dict__))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(url)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    row: dict[str, str] = json.loads(result.stdout)
+    return row
+
+
+def test_the_bank_card_reader_row(tmp_path: Path) -> None:
+    not_set = _bank_card_row(None, {})
+    assert (not_set["status"], not_set["detail"]) == (
+        "ok",
+        "devices.bankcard is not set: withdrawals are not offered (they are paid to a bank card read here)",
+    )
+    simulated = _bank_card_row("sim://", {})
+    assert simulated["status"] == "ok" and simulated["detail"].startswith("sim://: idle")
+
+    no_daemon = _bank_card_row("pcsc://?reader=Virtual", {SOCKET_ENV: str(tmp_path / "no-pcscd.comm")})
+    assert no_daemon["status"] == "FAIL"
+    assert no_daemon["detail"].startswith("pcsc://?reader=Virtual: offline")
+    assert no_daemon["detail"].endswith("start pcscd (`sudo systemctl start pcscd.socket`)")
+
+    with PrivatePcscd(tmp_path / "pcscd") as pcscd:
+        reader = _bank_card_row("pcsc://?reader=Virtual", pcscd.env)
+        assert reader["status"] == "ok", reader
+        assert "idle (reader 'Virtual PCD 00 00')" in reader["detail"]
+        other = _bank_card_row("pcsc://?reader=ACS", pcscd.env)
+        assert other["status"] == "FAIL"
+        assert other["detail"].startswith("pcsc://?reader=ACS: no_device")
+        assert other["detail"].endswith(
+            "plug the reader in, or set reader= in devices.bankcard to part of its name"
+        )
+
+    typo = _bank_card_row("pcsc://?raeder=ACS", {})
+    assert typo["status"] == "FAIL" and "unknown parameter 'raeder'" in typo["detail"]
+

@@ -337,3 +337,11 @@ def test_health_check_device_broken_since_the_change(
         # Broken before the change already: that is not the configuration's fault.
         runtime.health.remember_baseline()
         assert runtime.health.check().ok
+
+
+def test_the_business_types_are_kept_from_the_start_for_offline_pre_registration(
+    centre: RunningServer, make_runtime: Callable[..., Runtime]
+) -> None:
+    runtime = make_runtime(centre.base_url)
+    runtime.start_background_services()
+    assert (runtime.settings.kiosk.data_dir / "catalogue.json").is_file()
