@@ -8,15 +8,14 @@ from typing import Any
 
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
-from kivy.uix.boxlayout import BoxLayout
 
-import kiosk.widgets.flow_parts  # noqa: F401  (its kv rules)
 from kiosk.screens.rendered import RenderedScreen
 from kiosk.services.applications import KIND_NAMES, STATE_NAMES, ApplicationsView, ApplicationView
 from kiosk.services.policy import CENTRE_TIME
+from kiosk.widgets.flow import ListRow
 
 
-class ApplicationRow(BoxLayout):
+class ApplicationRow(ListRow):
     kind_name = StringProperty("")
     number = StringProperty("")
     state_name = StringProperty("")
@@ -83,12 +82,6 @@ Builder.load_string(
     height: self.minimum_height
     padding: 0, dp(20)
     spacing: dp(8)
-    canvas.after:
-        Color:
-            rgba: theme.DIVIDER
-        Rectangle:
-            pos: self.x, self.y
-            size: self.width, dp(2)
     KText:
         bold: True
         font_size: sp(theme.SMALL + 6) * app.text_scale
@@ -129,7 +122,7 @@ Builder.load_string(
             spacing: dp(24)
             KTitle:
                 text: app.t("My applications", app.locale)
-            FlowLoading:
+            FlowWaiting:
                 shown: root.loading
             KText:
                 halign: "center"

@@ -13,9 +13,7 @@ from typing import Any
 
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
-from kivy.uix.boxlayout import BoxLayout
 
-import kiosk.widgets.flow_parts  # noqa: F401  (its kv rules)
 from kiosk.i18n import N_
 from kiosk.screens.rendered import RenderedScreen
 from kiosk.services.applications import STATE_NAMES
@@ -29,8 +27,8 @@ from kiosk.services.appointments import (
 )
 from kiosk.services.catalogue import BusinessView, OfficeView
 from kiosk.services.citizen import Unavailable
-from kiosk.widgets.choices import Choice
-from kiosk.widgets.flow_parts import ConfirmOverlay
+from kiosk.widgets.choices import ChoiceTile
+from kiosk.widgets.flow import ConfirmOverlay, ListRow
 
 # Monday first, as date.weekday() counts.
 _WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
@@ -81,7 +79,7 @@ class AppointmentScreen(_AppointmentStep):
         choices = self.ids.choices
         choices.clear_widgets()
         for business in self.types:
-            choice = Choice(title=business.name(self.app.locale))
+            choice = ChoiceTile(title=business.name(self.app.locale))
             choice.bind(on_release=lambda _choice, chosen=business: self.choose(chosen))
             choices.add_widget(choice)
 
@@ -120,7 +118,7 @@ class AppointmentOfficeScreen(_AppointmentStep):
         choices = self.ids.choices
         choices.clear_widgets()
         for office in self.offices:
-            choice = Choice(title=office.name(self.app.locale))
+            choice = ChoiceTile(title=office.name(self.app.locale))
             choice.bind(on_release=lambda _choice, chosen=office: self.choose(chosen))
             choices.add_widget(choice)
 
@@ -182,31 +180,29 @@ class AppointmentSlotsScreen(_AppointmentStep):
         days.clear_widgets()
         slots.clear_widgets()
         for day in self.days:
-            chip = Choice(
+            chip = ChoiceTile(
                 title=f"{day.day:%m-%d}",
-                subtitle=t(_WEEKDAYS[day.day.weekday()]),
+                detail=t(_WEEKDAYS[day.day.weekday()]),
+                kind="option" if day.free else "note",
                 selected=day.day == self.day,
-                disabled=not day.free,
                 title_size=34,
-                subtitle_size=28,
+                detail_size=28,
                 align="center",
-                min_height=112,
             )
             chip.bind(on_release=lambda _chip, chosen=day.day: self.choose_day(chosen))
             days.add_widget(chip)
         day = next((d for d in self.days if d.day == self.day), None)
         for slot in day.slots if day else ():
-            chip = Choice(
+            chip = ChoiceTile(
                 title=slot.slot,
-                subtitle=(
+                detail=(
                     t("{places} left").format(places=slot.places_left) if slot.places_left > 0 else t("Full")
                 ),
+                kind="option" if slot.places_left > 0 else "note",
                 selected=slot.slot == self.chosen_slot,
-                disabled=slot.places_left <= 0,
                 title_size=30,
-                subtitle_size=26,
+                detail_size=26,
                 align="center",
-                min_height=112,
             )
             chip.bind(on_release=lambda _chip, chosen=slot.slot: self.choose_slot(chosen))
             slots.add_widget(chip)
@@ -306,7 +302,7 @@ class AppointmentBookedScreen(RenderedScreen):
         self.render()
 
 
-class AppointmentRow(BoxLayout):
+class AppointmentRow(ListRow):
     """One of the citizen's appointments, with Cancel while it can still be cancelled."""
 
     title = StringProperty("")
@@ -422,6 +418,17 @@ class AppointmentUnavailableScreen(RenderedScreen):
     def prepare(self, **params: Any) -> None:
         self.pre_registration = pre_registration_offered(self.app)
 
+    def explanation(self, pre_registration: bool) -> list[str]:
+        """Message ids: why booking must wait, and the way on when there is one."""
+        why = N_(
+            "Appointments are kept in the centre's calendar, and this kiosk cannot reach the centre just now. "
+            "Please try again later."
+        )
+        instead = N_(
+            "You can pre-register here instead: the counter will have your details and the materials to bring."
+        )
+        return [why, instead] if pre_registration else [why]
+
     def pre_register(self) -> None:
         self.app.choose_service("pre_registration")
 
@@ -445,15 +452,11 @@ Builder.load_string(
                 halign: "center"
                 color: theme.MUTED
                 text: app.t("Which business would you like to come to the counter for?", app.locale)
-            FlowLoading:
+            FlowWaiting:
                 shown: root.loading
             FlowScroll:
-                BoxLayout:
+                ChoiceList:
                     id: choices
-                    orientation: "vertical"
-                    spacing: dp(20)
-                    size_hint_y: None
-                    height: self.minimum_height
             SecondaryButton:
                 text: app.t("My appointments", app.locale)
                 on_release: app.go("my_appointments")
@@ -476,12 +479,8 @@ Builder.load_string(
                 color: theme.MUTED
                 text: root.business.name(app.locale) if root.business else ""
             FlowScroll:
-                BoxLayout:
+                ChoiceList:
                     id: choices
-                    orientation: "vertical"
-                    spacing: dp(20)
-                    size_hint_y: None
-                    height: self.minimum_height
             FlowFooter:
                 on_back: app.go("appointment")
 
@@ -499,7 +498,7 @@ Builder.load_string(
                 halign: "center"
                 color: theme.MUTED
                 text: (root.business.name(app.locale) + "  ·  " + root.office.name(app.locale)) if root.business and root.office else ""
-            FlowLoading:
+            FlowWaiting:
                 shown: root.loading
             FlowMessage:
                 color: theme.WARNING
@@ -560,11 +559,9 @@ Builder.load_string(
             FlowScroll:
                 Card:
                     spacing: dp(8)
-                    KMuted:
-                        halign: "center"
-                        text: app.t("Your call number", app.locale)
                     BigCode:
-                        text: root.booked.appointment.call_number if root.booked else ""
+                        caption: app.t("Your call number", app.locale)
+                        code: root.booked.appointment.call_number if root.booked else ""
                     FactRow:
                         label: app.t("Business", app.locale)
                         value: root.facts(root.booked, app.locale)["business"]
@@ -586,16 +583,10 @@ Builder.load_string(
             FlowMessage:
                 text: app.t(root.booked.message, app.locale) if root.booked else ""
             # Finish ends the visit (the goodbye reminds of card and slip); Home keeps it for another service.
-            BoxLayout:
-                size_hint_y: None
-                height: dp(150)
-                spacing: dp(32)
-                SecondaryButton:
-                    text: app.t("Home", app.locale)
-                    on_release: app.go_home()
-                KioskButton:
-                    text: app.t("Finish", app.locale)
-                    on_release: app.finish()
+            FlowFooter:
+                back_text: N_("Home")
+                exit_text: N_("Finish")
+                on_back: app.go_home()
 
 <AppointmentRow>:
     orientation: "vertical"
@@ -603,12 +594,6 @@ Builder.load_string(
     height: self.minimum_height
     padding: 0, dp(18)
     spacing: dp(6)
-    canvas.after:
-        Color:
-            rgba: theme.DIVIDER
-        Rectangle:
-            pos: self.x, self.y
-            size: self.width, dp(2)
     BoxLayout:
         size_hint_y: None
         height: max(title_label.texture_size[1], state_label.texture_size[1])
@@ -653,7 +638,7 @@ Builder.load_string(
             spacing: dp(24)
             KTitle:
                 text: app.t("My appointments", app.locale)
-            FlowLoading:
+            FlowWaiting:
                 shown: root.loading
             FlowMessage:
                 # Chinese sentences run on without a space.
@@ -682,27 +667,9 @@ Builder.load_string(
             spacing: dp(40)
             Widget:
                 size_hint_y: 0.3
-            Card:
-                padding: dp(56)
-                spacing: dp(32)
-                canvas.before:
-                    Color:
-                        rgba: theme.WARNING_SURFACE
-                    RoundedRectangle:
-                        pos: self.pos
-                        size: self.size
-                        radius: [dp(28)]
-                KTitle:
-                    color: theme.WARNING
-                    text: app.t("Booking needs the centre", app.locale)
-                KText:
-                    halign: "center"
-                    text: app.t("Appointments are kept in the centre's calendar, and this kiosk cannot reach the centre just now. Please try again later.", app.locale)
-                KText:
-                    halign: "center"
-                    opacity: 1 if root.pre_registration else 0
-                    height: self.texture_size[1] if root.pre_registration else 0
-                    text: app.t("You can pre-register here instead: the counter will have your details and the materials to bring.", app.locale) if root.pre_registration else ""
+            FlowMessage:
+                title: app.t("Booking needs the centre", app.locale)
+                text: "\\n\\n".join(app.t(message, app.locale) for message in root.explanation(root.pre_registration))
             Widget:
             KioskButton:
                 text: app.t("Pre-register instead", app.locale)

@@ -10,6 +10,7 @@ from typing import Any
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 
+import kiosk.widgets.flow  # noqa: F401  (its kv rules)
 from kiosk.i18n import N_
 from kiosk.screens.rendered import RenderedScreen
 from kiosk.services.certificates import (
@@ -23,7 +24,7 @@ from kiosk.services.certificates import (
 )
 from kiosk.services.citizen import Unavailable
 from kiosk.services.policy import CENTRE_TIME
-from kiosk.widgets.steps import ChoiceTile
+from kiosk.widgets.choices import ChoiceTile
 
 # (name, what it proves): message ids.
 _KINDS: dict[CertificateKind, tuple[str, str]] = {
@@ -49,8 +50,7 @@ class CertificateScreen(_CertificateStep):
         for kind in KINDS:
             name, proves = _KINDS[kind]
             tile = ChoiceTile(title=self.app.t(name), detail=self.app.t(proves))
-            tile.kind_code = kind
-            tile.bind(on_release=lambda button: self.choose(button.kind_code))
+            tile.bind(on_release=lambda _tile, chosen=kind: self.choose(chosen))
             box.add_widget(tile)
 
     def choose(self, kind: CertificateKind) -> None:
@@ -74,8 +74,7 @@ class CertificatePeriodScreen(_CertificateStep):
         for period in self._periods:
             detail = self.app.t("{start} to {end}").format(start=period.period_from, end=period.period_to)
             tile = ChoiceTile(title=self.app.t(period.label), detail=detail)
-            tile.period = period
-            tile.bind(on_release=lambda button: self.choose(button.period))
+            tile.bind(on_release=lambda _tile, chosen=period: self.choose(chosen))
             box.add_widget(tile)
 
     def choose(self, period: Period) -> None:
@@ -135,6 +134,7 @@ class CertificateResultScreen(_CertificateStep):
 Builder.load_string(
     """
 #:import theme kiosk.widgets.theme
+#:import N_ kiosk.i18n.N_
 
 <CertificateScreen>:
     BoxLayout:
@@ -149,16 +149,12 @@ Builder.load_string(
             KText:
                 halign: "center"
                 text: app.t("Which certificate do you need? Each carries a code to check it by.", app.locale)
-            ScrollView:
-                do_scroll_x: False
-                bar_width: dp(10)
-                BoxLayout:
+            FlowScroll:
+                ChoiceList:
                     id: choices
-                    orientation: "vertical"
-                    size_hint_y: None
-                    height: self.minimum_height
-                    spacing: dp(24)
-            StepFooter:
+            FlowFooter:
+                back_text: N_("Home")
+                on_back: app.go_home()
 
 <CertificatePeriodScreen>:
     BoxLayout:
@@ -173,25 +169,11 @@ Builder.load_string(
             KText:
                 halign: "center"
                 text: app.t("Which period should the statement cover?", app.locale)
-            ScrollView:
-                do_scroll_x: False
-                bar_width: dp(10)
-                BoxLayout:
+            FlowScroll:
+                ChoiceList:
                     id: choices
-                    orientation: "vertical"
-                    size_hint_y: None
-                    height: self.minimum_height
-                    spacing: dp(24)
-            BoxLayout:
-                size_hint_y: None
-                height: dp(150)
-                spacing: dp(32)
-                SecondaryButton:
-                    text: app.t("Back", app.locale)
-                    on_release: app.go("certificate")
-                KioskButton:
-                    text: app.t("Exit", app.locale)
-                    on_release: app.finish()
+            FlowFooter:
+                on_back: app.go("certificate")
 
 <CertificateResultScreen>:
     BoxLayout:
@@ -205,41 +187,30 @@ Builder.load_string(
                 text: root.kind_name(root.kind, app.locale)
             Widget:
                 size_hint_y: 0.3
-            StepWaiting:
+            FlowWaiting:
                 shown: root.printing
-                text: app.t("Printing your certificate, please wait…", app.locale)
+                message: N_("Printing your certificate, please wait…")
             Card:
                 opacity: 1 if root.result else 0
                 height: self.minimum_height if root.result else 0
-                KMuted:
-                    halign: "center"
-                    text: app.t("Verification code", app.locale)
-                StepNumber:
+                BigCode:
+                    caption: app.t("Verification code", app.locale)
+                    code: root.result.code if root.result else ""
                     base_size: 52
-                    text: root.result.code if root.result else ""
                 KMuted:
                     halign: "center"
                     text: app.t("Whoever receives the certificate can check it with this code or its QR code on the centre's verification page.", app.locale)
-            KText:
-                halign: "center"
-                bold: True
+            FlowMessage:
                 color: theme.PRIMARY if root.result and root.result.printed else theme.WARNING
                 text: app.t(root.result.message, app.locale) if root.result else ""
-            StepWarning:
+            FlowMessage:
                 title: app.t(root.problem_title, app.locale) if root.problem_title else ""
-                body: app.t(root.problem_body, app.locale) if root.problem_body else ""
+                text: app.t(root.problem_body, app.locale) if root.problem_body else ""
             Widget:
-            BoxLayout:
-                size_hint_y: None
-                height: dp(150)
-                spacing: dp(32)
-                SecondaryButton:
-                    text: app.t("Print another", app.locale)
-                    disabled: root.printing
-                    on_release: app.go("certificate")
-                KioskButton:
-                    text: app.t("Finish", app.locale)
-                    disabled: root.printing
-                    on_release: app.finish()
+            FlowFooter:
+                back_text: N_("Print another")
+                exit_text: N_("Finish")
+                disabled: root.printing
+                on_back: app.go("certificate")
 """
 )

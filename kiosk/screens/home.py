@@ -8,9 +8,9 @@ from kivy.properties import BooleanProperty, ListProperty
 from kiosk.i18n import N_
 from kiosk.screens.rendered import RenderedScreen
 from kiosk.services.policy import ServiceOffer
-from kiosk.widgets.choices import ServiceTile
+from kiosk.widgets.choices import ChoiceTile
 
-# Each subtitle is one line on a half-width tile, in both languages and in large text: keep them short.
+# Each detail is one line on a half-width tile, in both languages and in large text: keep them short.
 _TITLES = {
     "overview": (N_("Account overview"), N_("Balance and status")),
     "deposits": (N_("Deposit records"), N_("Payments in and out")),
@@ -51,13 +51,17 @@ class HomeScreen(RenderedScreen):
         for offer in self.offers:
             tiles.add_widget(self._tile(offer))
 
-    def _tile(self, offer: ServiceOffer) -> ServiceTile:
+    def _tile(self, offer: ServiceOffer) -> ChoiceTile:
         t = self.app.t
-        title, subtitle = _TITLES[offer.id]
-        tile = ServiceTile(service=offer.id, title=t(title), subtitle=t(subtitle), disabled=not offer.open)
+        title, detail = _TITLES[offer.id]
+        # Nine to a 1080x1920 panel, two to a row: each the same height (room for a title of two lines in
+        # large English text), so that the rows stay even.
+        tile = ChoiceTile(title=t(title), detail=t(detail), title_size=44, detail_size=27, min_height=250)
+        tile.service = offer.id  # which it opens
         if not offer.open:
             # A closed service says when it opens, so nobody waits at the screen in vain.
-            tile.subtitle = (
+            tile.kind = "note"
+            tile.detail = (
                 t("Opens {day} at {time}").format(
                     day=t(_WEEKDAYS[offer.opens[0]]), time=offer.opens[1].strftime("%H:%M")
                 )
@@ -90,9 +94,7 @@ Builder.load_string(
                 text: app.t("Please choose a service", app.locale)
             NoticeBanner:
             # Scrolls only when an operator's long notice leaves too little room for all nine in large text.
-            ScrollView:
-                do_scroll_x: False
-                bar_width: dp(8)
+            FlowScroll:
                 GridLayout:
                     id: tiles
                     cols: 2

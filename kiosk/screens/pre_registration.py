@@ -12,14 +12,14 @@ from typing import Any
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty
 
-import kiosk.widgets.flow_parts  # noqa: F401  (its kv rules)
+import kiosk.widgets.flow  # noqa: F401  (its kv rules)
 from kiosk.i18n import N_
 from kiosk.screens.rendered import RenderedScreen
 from kiosk.services.catalogue import BusinessView
 from kiosk.services.citizen import Unavailable
 from kiosk.services.filing import NotTaken
 from kiosk.services.pre_registration import PreRegistrationService, Registered
-from kiosk.widgets.choices import Choice
+from kiosk.widgets.choices import ChoiceTile
 
 _ANSWERS = {
     "accepted": N_("The centre has received your pre-registration."),
@@ -80,9 +80,9 @@ class PreRegistrationScreen(_PreRegistrationStep):
         choices = self.ids.choices
         choices.clear_widgets()
         for business in self.types:
-            choice = Choice(
+            choice = ChoiceTile(
                 title=business.name(locale),
-                subtitle=t("{count} items to bring").format(count=len(business.materials(locale))),
+                detail=t("{count} items to bring").format(count=len(business.materials(locale))),
             )
             choice.bind(
                 on_release=lambda _choice, chosen=business: self.app.go(
@@ -189,15 +189,11 @@ Builder.load_string(
                 halign: "center"
                 color: theme.MUTED
                 text: app.t("Tell the counter in advance what you will come for, and see what to bring.", app.locale)
-            FlowLoading:
+            FlowWaiting:
                 shown: root.loading
             FlowScroll:
-                BoxLayout:
+                ChoiceList:
                     id: choices
-                    orientation: "vertical"
-                    spacing: dp(20)
-                    size_hint_y: None
-                    height: self.minimum_height
             FlowFooter:
                 back_text: N_("Home")
                 on_back: app.go_home()
@@ -238,27 +234,22 @@ Builder.load_string(
             padding: dp(56), dp(40)
             spacing: dp(24)
             KTitle:
-                color: theme.ERROR if root.registered and root.registered.answer == "refused" else theme.MONEY
+                color: theme.WARNING if root.registered and root.registered.answer == "refused" else theme.MONEY
                 text: (app.t("Pre-registration not accepted", app.locale) if root.registered.answer == "refused" else app.t("You are pre-registered", app.locale)) if root.registered else ""
             FlowScroll:
                 Card:
                     spacing: dp(8)
-                    KMuted:
-                        halign: "center"
-                        text: app.t("Your pre-registration code", app.locale)
                     BigCode:
-                        font_size: sp(92) * app.text_scale
-                        text: root.registered.code if root.registered else ""
+                        caption: app.t("Your pre-registration code", app.locale)
+                        code: root.registered.code if root.registered else ""
                     FactRow:
                         label: app.t("Business", app.locale)
                         value: root.business_name(root.registered, app.locale)
                     FactRow:
                         label: app.t("Valid until", app.locale)
                         value: root.registered.valid_until.isoformat() if root.registered else ""
-                    KText:
-                        halign: "center"
-                        bold: True
-                        color: theme.ERROR if root.registered and root.registered.answer == "refused" else (theme.WARNING if root.registered and root.registered.answer == "waiting" else theme.MONEY)
+                    FlowMessage:
+                        color: theme.WARNING if root.registered and root.registered.answer != "accepted" else theme.MONEY
                         text: app.t(root.answer(root.registered), app.locale) if root.registered else ""
                     Widget:
                         size_hint_y: None
@@ -272,15 +263,9 @@ Builder.load_string(
             FlowMessage:
                 text: app.t(root.registered.message, app.locale) if root.registered and root.registered.answer != "refused" else ""
             # Finish ends the visit (the goodbye reminds of card and slip); Home keeps it for another service.
-            BoxLayout:
-                size_hint_y: None
-                height: dp(150)
-                spacing: dp(32)
-                SecondaryButton:
-                    text: app.t("Home", app.locale)
-                    on_release: app.go_home()
-                KioskButton:
-                    text: app.t("Finish", app.locale)
-                    on_release: app.finish()
+            FlowFooter:
+                back_text: N_("Home")
+                exit_text: N_("Finish")
+                on_back: app.go_home()
 """
 )

@@ -10,14 +10,15 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 
 import kiosk.widgets.amount_keypad
-import kiosk.widgets.bank_card_picture  # noqa: F401  (its kv rules)
+import kiosk.widgets.bank_card_picture
+import kiosk.widgets.flow  # noqa: F401  (their kv rules)
 from kiosk.i18n import N_
 from kiosk.screens.rendered import RenderedScreen
 from kiosk.services.citizen import Unavailable
 from kiosk.services.filing import NotTaken
 from kiosk.services.withdrawal import AmountRefused, CardView, ReasonView, Submitted, WithdrawalService
 from kiosk.widgets.amount_entry import AmountEntry
-from kiosk.widgets.steps import ChoiceTile
+from kiosk.widgets.choices import ChoiceTile
 
 _ANSWERS = {
     "accepted": N_("The centre has accepted your application."),
@@ -91,8 +92,7 @@ class WithdrawalReasonsScreen(_WithdrawalStep):
             tile = ChoiceTile(
                 title=reason.name(locale), detail=t("Up to {maximum}").format(maximum=reason.maximum)
             )
-            tile.code = reason.code
-            tile.bind(on_release=lambda button: self.choose(button.code))
+            tile.bind(on_release=lambda _tile, code=reason.code: self.choose(code))
             return tile
         if reason.allowed:  # allowed, but the centre checks the papers at its counter
             materials = reason.materials_zh if locale == "zh_CN" else reason.materials_en
@@ -101,9 +101,9 @@ class WithdrawalReasonsScreen(_WithdrawalStep):
                 detail += "\n" + t("Please bring: {materials}").format(
                     materials=("、" if locale == "zh_CN" else ", ").join(materials)
                 )
-            return ChoiceTile(title=reason.name(locale), detail=detail, kind="note", disabled=True)
+            return ChoiceTile(title=reason.name(locale), detail=detail, kind="note")
         refusal = reason.refusal_zh if locale == "zh_CN" else reason.refusal_en
-        return ChoiceTile(title=reason.name(locale), detail=refusal, kind="refused", disabled=True)
+        return ChoiceTile(title=reason.name(locale), detail=refusal, kind="refused")
 
     def choose(self, code: str) -> None:
         self.app.go("withdrawal_amount", reason=self.withdrawal.choose_reason(code))
@@ -290,6 +290,7 @@ class WithdrawalResultScreen(_WithdrawalStep):
 Builder.load_string(
     """
 #:import theme kiosk.widgets.theme
+#:import N_ kiosk.i18n.N_
 
 <WithdrawalReasonsScreen>:
     BoxLayout:
@@ -304,21 +305,14 @@ Builder.load_string(
             KText:
                 halign: "center"
                 text: app.t("What is the withdrawal for?", app.locale)
-            StepWaiting:
+            FlowWaiting:
                 shown: root.loading
-                text: app.t("Loading, please wait…", app.locale)
-            ScrollView:
-                do_scroll_x: False
-                bar_width: dp(10)
-                BoxLayout:
+            FlowScroll:
+                ChoiceList:
                     id: reasons
-                    orientation: "vertical"
-                    size_hint_y: None
-                    height: self.minimum_height
-                    spacing: dp(16)
-                    # room for the scroll bar when the list is longer than the screen
-                    padding: 0, 0, dp(18), 0
-            StepFooter:
+            FlowFooter:
+                back_text: N_("Home")
+                on_back: app.go_home()
 
 <AmountShown@Label>:
     typed: ""
@@ -398,12 +392,12 @@ Builder.load_string(
                 pos_hint: {"center_x": 0.5}
                 moving: root.waiting
                 opacity: 1 if root.waiting else 0.35
-            StepWaiting:
+            FlowWaiting:
                 shown: root.waiting
-                text: app.t("Waiting for your card…", app.locale)
-            StepWarning:
+                message: N_("Waiting for your card…")
+            FlowMessage:
                 title: app.t(root.refusal_title, app.locale) if root.refusal_title else ""
-                body: app.t(root.refusal_body, app.locale) if root.refusal_body else ""
+                text: app.t(root.refusal_body, app.locale) if root.refusal_body else ""
             Widget:
             BoxLayout:
                 size_hint_y: None
@@ -429,22 +423,22 @@ Builder.load_string(
             KTitle:
                 text: app.t("Please check your application", app.locale)
             Card:
-                StepField:
+                FactRow:
                     label: app.t("Reason", app.locale)
                     value: (root.view.reason_zh if app.locale == "zh_CN" else root.view.reason_en) if root.view else ""
-                StepField:
+                FactRow:
                     label: app.t("Amount", app.locale)
                     value: root.view.amount if root.view else ""
                     value_color: theme.MONEY
-                StepField:
+                FactRow:
                     label: app.t("Paid to bank card", app.locale)
                     value: root.view.card_masked if root.view else ""
             KMuted:
                 halign: "center"
                 text: app.t("When you confirm, the application is filed and a slip is printed.", app.locale)
-            StepWaiting:
+            FlowWaiting:
                 shown: root.submitting
-                text: app.t("Filing your application…", app.locale)
+                message: N_("Filing your application…")
             Widget:
             BoxLayout:
                 size_hint_y: None
@@ -469,27 +463,21 @@ Builder.load_string(
             spacing: dp(32)
             KTitle:
                 text: root.title_text(root.submitted, app.locale)
-                color: theme.WARNING if root.submitted and root.submitted.answer == "refused" else theme.TEXT
+                color: theme.WARNING if root.submitted and root.submitted.answer == "refused" else theme.MONEY
             Card:
-                KMuted:
-                    halign: "center"
-                    text: app.t("Claim number", app.locale)
-                StepNumber:
-                    text: root.submitted.claim_number if root.submitted else ""
-                KText:
-                    halign: "center"
-                    bold: True
-                    color: theme.WARNING if root.submitted and root.submitted.answer == "refused" else theme.MONEY
+                BigCode:
+                    caption: app.t("Claim number", app.locale)
+                    code: root.submitted.claim_number if root.submitted else ""
+                FlowMessage:
+                    color: theme.MONEY if root.submitted and root.submitted.answer == "accepted" else theme.WARNING
                     text: root.answer_text(root.submitted, app.locale)
-                StepField:
+                FactRow:
                     label: app.t("Amount", app.locale)
                     value: root.submitted.amount if root.submitted else ""
             KText:
                 font_size: sp(theme.SMALL + 2) * app.text_scale
                 text: root.materials_text(root.reason, root.submitted, app.locale)
-            KText:
-                halign: "center"
-                bold: True
+            FlowMessage:
                 color: theme.PRIMARY if root.submitted and root.submitted.printed else theme.WARNING
                 text: root.print_text(root.submitted, app.locale)
             Widget:

@@ -1,114 +1,121 @@
-"""What a citizen picks from: the home menu's service tiles (two to a row, so nine fit a portrait panel) and
-the choices inside a service (a business type, an office, a day, a time)."""
+"""What a citizen picks from, in every flow and on the home menu: one tile for every choice (a service, a
+withdrawal reason, a certificate, a business type, an office, a day, a time) and the list they stand in."""
+
+from typing import Any
 
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, StringProperty
+from kivy.properties import (
+    BooleanProperty,
+    ColorProperty,
+    NumericProperty,
+    OptionProperty,
+    StringProperty,
+)
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
+import kiosk.widgets.flow  # noqa: F401  (FlowScroll, which holds the lists)
 from kiosk.widgets import theme
 
-
-class ServiceTile(ButtonBehavior, BoxLayout):
-    """A home-menu service: its name and one line that says what is inside (or when it opens)."""
-
-    service = StringProperty("")
-    title = StringProperty("")
-    subtitle = StringProperty("")
+_ON_PRIMARY_SOFT = (1, 1, 1, 0.9)
 
 
-class Choice(ButtonBehavior, BoxLayout):
-    """One of several answers to a question on the screen. `selected` marks the one taken; a disabled
-    choice (a full time slot) is still shown, greyed, so the citizen sees why it cannot be taken."""
+class ChoiceTile(ButtonBehavior, BoxLayout):
+    """A choice: its title and, below it, as many lines as it takes to say what it means.
+
+    `kind` says what a tap does. A "choice" takes the citizen on (a filled tile). An "option" is one of a
+    set that stays on the screen, like the days and times of a calendar (outlined; filled while
+    `selected`). A "note" or "refused" one is shown but cannot be taken (greyed): its detail says where
+    else, when, or (a refusal, in warning colour) why not."""
 
     title = StringProperty("")
-    subtitle = StringProperty("")
+    detail = StringProperty("")
+    kind = OptionProperty("choice", options=["choice", "option", "note", "refused"])
     selected = BooleanProperty(False)
-    # Sizes before the citizen's large-text choice.
-    title_size = NumericProperty(theme.BODY)
-    subtitle_size = NumericProperty(theme.SMALL - 4)
-    align = OptionProperty("left", options=["left", "center"])
+    # Sizes before the citizen's large-text choice: sp for the words, dp for the least height (a target
+    # easy to hit; a grid of tiles gives all the same one so that its rows stay even).
+    title_size = NumericProperty(50)
+    detail_size = NumericProperty(theme.SMALL)
     min_height = NumericProperty(136)
+    align = OptionProperty("left", options=["left", "center"])
+    # What the kind, the selection and a press make of it; set by _restyle, read by the kv rule.
+    fill = ColorProperty(theme.PRIMARY)
+    edge = ColorProperty(theme.PRIMARY)
+    title_color = ColorProperty(theme.ON_PRIMARY)
+    detail_color = ColorProperty(_ON_PRIMARY_SOFT)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for name in ("kind", "selected", "state"):
+            self.fbind(name, self._restyle)
+        self._restyle()
+
+    def _restyle(self, *_args: Any) -> None:
+        pressed = self.state == "down"
+        if self.kind in ("note", "refused"):
+            self.fill, self.edge, self.title_color = theme.BACKGROUND, theme.DIVIDER, theme.MUTED
+            self.detail_color = theme.WARNING if self.kind == "refused" else theme.TEXT
+        elif self.kind == "choice" or self.selected:
+            self.fill = self.edge = theme.PRIMARY_PRESSED if pressed else theme.PRIMARY
+            self.title_color, self.detail_color = theme.ON_PRIMARY, _ON_PRIMARY_SOFT
+        else:
+            self.fill = theme.DIVIDER if pressed else theme.SURFACE
+            self.edge, self.title_color, self.detail_color = theme.PRIMARY, theme.PRIMARY, theme.MUTED
 
 
 Builder.load_string(
     """
-#:import theme kiosk.widgets.theme
-
-<ServiceTile>:
+<ChoiceTile>:
     orientation: "vertical"
     size_hint_y: None
-    height: dp(236) if app.text_scale == 1 else dp(250)
-    padding: dp(30), dp(20)
-    spacing: dp(6)
+    height: max(dp(self.min_height), self.minimum_height)
+    disabled: self.kind in ("note", "refused")
+    # The room around the words grows with them, so a day in a calendar and a service on the home menu
+    # are the same tile at two sizes.
+    padding: dp(self.title_size * 0.64), dp(self.title_size * 0.4)
     canvas.before:
         Color:
-            rgba: theme.DIVIDER if self.disabled else (theme.PRIMARY_PRESSED if self.state == "down" else theme.PRIMARY)
+            rgba: self.fill
         RoundedRectangle:
             pos: self.pos
             size: self.size
-            radius: [dp(28)]
-    Widget:
-    Label:
-        text: root.title
-        bold: True
-        font_size: sp(44) * app.text_scale
-        color: theme.MUTED if root.disabled else theme.ON_PRIMARY
-        disabled_color: theme.MUTED
-        text_size: self.width, None
-        size_hint_y: None
-        height: self.texture_size[1]
-        halign: "left"
-    Label:
-        text: root.subtitle
-        font_size: sp(27) * app.text_scale
-        color: theme.TEXT if root.disabled else (1, 1, 1, 0.88)
-        disabled_color: theme.TEXT
-        text_size: self.width, None
-        size_hint_y: None
-        height: self.texture_size[1]
-        halign: "left"
-    Widget:
-
-<Choice>:
-    orientation: "vertical"
-    size_hint_y: None
-    height: max(dp(root.min_height), title_label.texture_size[1] + (subtitle_label.texture_size[1] if root.subtitle else 0) + dp(44))
-    padding: dp(28), dp(18)
-    canvas.before:
+            radius: [dp(24)]
         Color:
-            rgba: theme.BACKGROUND if self.disabled else (theme.PRIMARY if self.selected else (theme.DIVIDER if self.state == "down" else theme.SURFACE))
-        RoundedRectangle:
-            pos: self.pos
-            size: self.size
-            radius: [dp(22)]
-    canvas.after:
-        Color:
-            rgba: theme.DIVIDER if self.disabled else theme.PRIMARY
+            rgba: self.edge
         Line:
-            rounded_rectangle: (self.x + dp(1), self.y + dp(1), self.width - dp(2), self.height - dp(2), dp(22))
+            rounded_rectangle: (self.x + dp(1), self.y + dp(1), self.width - dp(2), self.height - dp(2), dp(24))
             width: dp(2)
+    # Above and below the words: they stand in the middle of a tile taller than they are.
+    Widget:
     Label:
-        id: title_label
         text: root.title
         bold: True
         font_size: sp(root.title_size) * app.text_scale
-        color: theme.ON_PRIMARY if root.selected else theme.PRIMARY
-        disabled_color: theme.MUTED
-        text_size: self.width, None
-        halign: root.align
-        valign: "middle"
-    Label:
-        id: subtitle_label
-        text: root.subtitle
-        font_size: sp(root.subtitle_size) * app.text_scale
-        color: (1, 1, 1, 0.9) if root.selected else theme.MUTED
-        disabled_color: theme.MUTED
+        color: root.title_color
+        disabled_color: root.title_color
         text_size: self.width, None
         size_hint_y: None
-        height: self.texture_size[1] if root.subtitle else 0
-        opacity: 1 if root.subtitle else 0
+        height: self.texture_size[1]
         halign: root.align
-        valign: "middle"
+    Label:
+        text: root.detail
+        font_size: sp(root.detail_size) * app.text_scale
+        color: root.detail_color
+        disabled_color: root.detail_color
+        padding: 0, dp(4), 0, 0
+        text_size: self.width, None
+        size_hint_y: None
+        height: self.texture_size[1] if root.detail else 0
+        halign: root.align
+    Widget:
+
+# Tiles one under the other; put it in a FlowScroll, which scrolls it when it is longer than the screen.
+<ChoiceList@BoxLayout>:
+    orientation: "vertical"
+    size_hint_y: None
+    height: self.minimum_height
+    spacing: dp(20)
+    # room for the scroll bar
+    padding: 0, 0, dp(16), 0
 """
 )

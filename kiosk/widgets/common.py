@@ -4,6 +4,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ColorProperty, NumericProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.label import Label
 
 from kiosk.widgets import theme
@@ -27,6 +28,10 @@ class SecondaryButton(KioskButton):
 
 class Card(BoxLayout):
     """A white panel with rounded corners that groups related information."""
+
+
+class Overlay(FloatLayout):
+    """Dims the whole screen under an OverlayCard: a question or a warning that comes before all else."""
 
 
 Builder.load_string(
@@ -100,6 +105,18 @@ Builder.load_string(
             pos: self.pos
             size: self.size
             radius: [dp(28)]
+
+<Overlay>:
+    canvas.before:
+        Color:
+            rgba: theme.SCRIM
+        Rectangle:
+            pos: self.pos
+            size: self.size
+
+<OverlayCard@Card>:
+    size_hint_x: 0.86
+    pos_hint: {"center_x": 0.5, "center_y": 0.5}
 
 <KText@Label>:
     color: theme.TEXT

@@ -2,10 +2,11 @@
 
 from kivy.lang import Builder
 from kivy.properties import NumericProperty
-from kivy.uix.floatlayout import FloatLayout
+
+from kiosk.widgets.common import Overlay
 
 
-class IdleOverlay(FloatLayout):
+class IdleOverlay(Overlay):
     seconds_left = NumericProperty(0)
 
 
@@ -14,15 +15,7 @@ Builder.load_string(
 #:import theme kiosk.widgets.theme
 
 <IdleOverlay>:
-    canvas.before:
-        Color:
-            rgba: theme.SCRIM
-        Rectangle:
-            pos: self.pos
-            size: self.size
-    Card:
-        size_hint_x: 0.84
-        pos_hint: {"center_x": 0.5, "center_y": 0.5}
+    OverlayCard:
         KTitle:
             text: app.t("Are you still there?", app.locale)
         Label:
