@@ -8,6 +8,7 @@ from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 
+import kiosk.widgets.flow  # noqa: F401  (its kv rules)
 from kiosk.i18n import N_
 from kiosk.screens.base import KioskScreen
 from kiosk.services.citizen import DepositsView, LoanView, OverviewView
@@ -46,13 +47,14 @@ class OverviewScreen(_AccountScreen):
     view = ObjectProperty(None, allownone=True)
     can_print = BooleanProperty(False)
     printing = BooleanProperty(False)
+    printed = BooleanProperty(False)  # the last statement came out: its message is news, not a warning
     print_message = StringProperty("")
 
     def prepare(self, **params: Any) -> None:
         self.view = None
         self.loading = True
         self.can_print = self.app.runtime.printer_configured
-        self.printing = False
+        self.printing = self.printed = False
         self.print_message = ""
         self.app.background(
             self.app.runtime.citizen.overview, on_result=self._show, on_error=self._unavailable
@@ -70,7 +72,7 @@ class OverviewScreen(_AccountScreen):
             self._print_failed(None)
             return
         self.printing = True
-        self.print_message = N_("Printing, please wait…")
+        self.print_message = ""
         self.app.background(
             self.app.runtime.printing.print_account_statement,
             on_result=self._printed,
@@ -79,17 +81,19 @@ class OverviewScreen(_AccountScreen):
 
     def _printed(self, report: PrintReport) -> None:
         self.printing = False
+        self.printed = report.printed
         self.print_message = report.message
         if report.printed:
             self.app.note_receipt()
 
     def _print_failed(self, _error: BaseException | None) -> None:
-        self.printing = False
+        self.printing = self.printed = False
         self.print_message = N_("The printer is not working just now. Please ask at the counter.")
 
     def wipe(self) -> None:
         self.view = None
         self.loading = True
+        self.printed = False
         self.print_message = ""
 
 
@@ -173,68 +177,7 @@ class LoanScreen(_AccountScreen):
 Builder.load_string(
     """
 #:import theme kiosk.widgets.theme
-
-<FieldRow@BoxLayout>:
-    label: ""
-    value: ""
-    size_hint_y: None
-    height: max(dp(84), label_label.texture_size[1] + dp(24), value_label.texture_size[1] + dp(24))
-    spacing: dp(24)
-    canvas.after:
-        Color:
-            rgba: theme.DIVIDER
-        Rectangle:
-            pos: self.x, self.y
-            size: self.width, dp(2)
-    Label:
-        id: label_label
-        text: root.label
-        color: theme.MUTED
-        font_size: sp(theme.SMALL + 4) * app.text_scale
-        size_hint_x: 0.45
-        text_size: self.width, None
-        halign: "left"
-        valign: "middle"
-    Label:
-        id: value_label
-        text: root.value
-        color: theme.TEXT
-        font_size: sp(theme.BODY) * app.text_scale
-        text_size: self.width, None
-        halign: "right"
-        valign: "middle"
-
-<AccountFooter@BoxLayout>:
-    size_hint_y: None
-    height: dp(150)
-    spacing: dp(32)
-    SecondaryButton:
-        text: app.t("Home", app.locale)
-        on_release: app.go_home()
-    KioskButton:
-        text: app.t("Exit", app.locale)
-        on_release: app.finish()
-
-<Loading@KText>:
-    shown: False
-    halign: "center"
-    color: theme.MUTED
-    text: app.t("Loading, please wait…", app.locale)
-    opacity: 1 if self.shown else 0
-    height: self.texture_size[1] if self.shown else 0
-
-<AccountScroll@ScrollView>:
-    do_scroll_x: False
-    bar_width: dp(10)
-
-<BigAmount@Label>:
-    font_size: sp(100) * app.text_scale
-    bold: True
-    size_hint_y: None
-    height: dp(150)
-    text_size: self.size
-    halign: "left"
-    valign: "middle"
+#:import N_ kiosk.i18n.N_
 
 <OverviewScreen>:
     BoxLayout:
@@ -246,59 +189,61 @@ Builder.load_string(
             spacing: dp(32)
             KTitle:
                 text: app.t("Account overview", app.locale)
-            Loading:
+            FlowWaiting:
                 shown: root.loading
-            AccountScroll:
+            FlowScroll:
+                # No gaps between the facts (their rules part them): the whole account fits without scrolling.
                 Card:
                     opacity: 0 if root.view is None else 1
-                    spacing: dp(4)
-                    KMuted:
-                        text: app.t("Account balance", app.locale)
-                    BigAmount:
-                        text: root.view.balance if root.view else ""
-                        color: theme.MONEY
-                    FieldRow:
+                    spacing: 0
+                    BigCode:
+                        caption: app.t("Account balance", app.locale)
+                        code: root.view.balance if root.view else ""
+                        code_color: theme.MONEY
+                    FactRow:
                         label: app.t("Name", app.locale)
                         value: root.view.masked_name if root.view else ""
-                    FieldRow:
+                    FactRow:
                         label: app.t("ID number", app.locale)
                         value: root.view.masked_id if root.view else ""
-                    FieldRow:
+                    FactRow:
                         label: app.t("Account status", app.locale)
                         value: app.t(root.status_text(root.view.status), app.locale) if root.view else ""
-                    FieldRow:
+                    FactRow:
                         label: app.t("Monthly deposit", app.locale)
                         value: root.view.monthly_deposit if root.view else ""
-                    FieldRow:
+                    FactRow:
                         label: app.t("Deposit base", app.locale)
                         value: root.view.deposit_base if root.view else ""
-                    FieldRow:
+                    FactRow:
                         label: app.t("Deposit rates", app.locale)
                         value: app.t("Unit {unit} + personal {personal}", app.locale).format(unit=root.view.unit_rate, personal=root.view.personal_rate) if root.view else ""
-                    FieldRow:
+                    FactRow:
                         label: app.t("Paid up to", app.locale)
                         value: root.view.paid_up_to if root.view else ""
-                    FieldRow:
+                    FactRow:
                         label: app.t("Employer", app.locale)
                         value: root.view.unit_name if root.view else ""
-                    FieldRow:
+                    FactRow:
                         label: app.t("Account number", app.locale)
                         value: root.view.account_no if root.view else ""
-            KText:
-                halign: "center"
-                bold: True
-                color: theme.PRIMARY
+            FlowWaiting:
+                shown: root.printing
+                message: N_("Printing, please wait…")
+            FlowMessage:
+                color: theme.PRIMARY if root.printed else theme.WARNING
                 text: app.t(root.print_message, app.locale) if root.print_message else ""
-                height: self.texture_size[1] if root.print_message else 0
             SecondaryButton:
                 text: app.t("Print account statement", app.locale)
                 opacity: 1 if root.can_print else 0
                 disabled: not root.can_print or root.printing or root.view is None
                 height: dp(130) if root.can_print else 0
                 on_release: root.print_statement()
-            AccountFooter:
+            FlowFooter:
+                back_text: N_("Home")
+                on_back: app.go_home()
 
-<DepositLine@BoxLayout>:
+<DepositLine@ListRow>:
     date: ""
     kind: ""
     amount: ""
@@ -307,12 +252,6 @@ Builder.load_string(
     size_hint_y: None
     height: dp(112)
     padding: 0, dp(8)
-    canvas.after:
-        Color:
-            rgba: theme.DIVIDER
-        Rectangle:
-            pos: self.x, self.y
-            size: self.width, dp(2)
     BoxLayout:
         orientation: "vertical"
         size_hint_x: 0.5
@@ -358,9 +297,9 @@ Builder.load_string(
             spacing: dp(28)
             KTitle:
                 text: app.t("Deposit records", app.locale)
-            Loading:
+            FlowWaiting:
                 shown: root.loading
-            AccountScroll:
+            FlowScroll:
                 Card:
                     id: table
                     spacing: 0
@@ -384,7 +323,9 @@ Builder.load_string(
                     height: dp(120)
                     disabled: root.page >= root.pages or root.loading
                     on_release: root.turn(1)
-            AccountFooter:
+            FlowFooter:
+                back_text: N_("Home")
+                on_back: app.go_home()
 
 <PlanLine@BoxLayout>:
     due: ""
@@ -415,41 +356,39 @@ Builder.load_string(
             spacing: dp(28)
             KTitle:
                 text: app.t("Housing loan", app.locale)
-            Loading:
+            FlowWaiting:
                 shown: root.loading
             KText:
                 halign: "center"
                 opacity: 1 if root.no_loan else 0
                 text: app.t("You have no Housing Provident Fund loan with us.", app.locale) if root.no_loan else ""
-            AccountScroll:
+            FlowScroll:
                 Card:
                     opacity: 0 if root.view is None else 1
-                    spacing: dp(4)
-                    KMuted:
-                        text: app.t("Outstanding balance", app.locale)
-                    BigAmount:
-                        text: root.view.balance if root.view else ""
-                        color: theme.PRIMARY
+                    spacing: 0
+                    BigCode:
+                        caption: app.t("Outstanding balance", app.locale)
+                        code: root.view.balance if root.view else ""
                     KText:
                         bold: True
                         color: theme.ERROR
                         text: app.t("Overdue: {amount}. Please repay soon to avoid penalty interest.", app.locale).format(amount=root.view.overdue) if root.view and root.view.has_overdue else ""
-                    FieldRow:
+                    FactRow:
                         label: app.t("Monthly payment", app.locale)
                         value: root.view.monthly_payment if root.view else ""
-                    FieldRow:
+                    FactRow:
                         label: app.t("Next due date", app.locale)
                         value: root.view.next_due_date if root.view else ""
-                    FieldRow:
+                    FactRow:
                         label: app.t("Loan amount", app.locale)
                         value: root.view.principal if root.view else ""
-                    FieldRow:
+                    FactRow:
                         label: app.t("Annual rate", app.locale)
                         value: root.view.annual_rate if root.view else ""
-                    FieldRow:
+                    FactRow:
                         label: app.t("Term", app.locale)
                         value: app.t("{months} months", app.locale).format(months=root.view.term_months) if root.view else ""
-                    FieldRow:
+                    FactRow:
                         label: app.t("Contract number", app.locale)
                         value: root.view.contract_no if root.view else ""
                     KMuted:
@@ -459,6 +398,8 @@ Builder.load_string(
                         orientation: "vertical"
                         size_hint_y: None
                         height: self.minimum_height
-            AccountFooter:
+            FlowFooter:
+                back_text: N_("Home")
+                on_back: app.go_home()
 """
 )

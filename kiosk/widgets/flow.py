@@ -209,10 +209,12 @@ Builder.load_string(
         valign: "middle"
 
 # The number a citizen quotes later (a claim number, a call number, a code), under what it is: large, and
-# easy to copy down. A long one sets a smaller `base_size` (sp, before large text) to stay on one line.
+# easy to copy down; also the one figure a screen is about (a balance), in the colour of its news. A long
+# one sets a smaller `base_size` (sp, before large text) to stay on one line.
 <BigCode@BoxLayout>:
     caption: ""
     code: ""
+    code_color: theme.PRIMARY
     base_size: 96
     orientation: "vertical"
     size_hint_y: None
@@ -223,7 +225,7 @@ Builder.load_string(
         text: root.caption
     Label:
         text: root.code
-        color: theme.PRIMARY
+        color: root.code_color
         bold: True
         font_size: sp(root.base_size) * app.text_scale
         size_hint_y: None

@@ -64,3 +64,26 @@ def test_no_shared_widget_is_left_unused() -> None:
         if uses == 0:
             unused.append(f"{path.relative_to(KIOSK)}: {name}")
     assert unused == [], f"widgets nothing uses (remove them): {unused}"
+
+
+# Marks a screen's own copy of a shared piece of kiosk/widgets/flow.py leaves in its source. A footer, a big
+# figure or waiting words of its own leave none that a simple check can tell from a screen's own buttons and
+# labels: those are for review (docs/screens.md, Tests).
+_SHARED_JOBS = {
+    "FlowScroll": re.compile(r"\bScrollView\b"),
+    "ListRow (the rule under a row)": re.compile(r"rgba:\s*theme\.DIVIDER\s*\n\s*Rectangle:"),
+    "FlowWaiting": re.compile(r"Loading, please wait"),
+}
+
+
+def test_screens_leave_the_shared_jobs_to_the_shared_widgets() -> None:
+    copies = []
+    for path in UI_SOURCES:
+        if path.parent == KIOSK / "widgets":
+            continue
+        source = path.read_text(encoding="utf-8")
+        for widget, mark in _SHARED_JOBS.items():
+            for match in mark.finditer(source):
+                line = source[: match.start()].count("\n") + 1
+                copies.append(f"{path.relative_to(KIOSK)}:{line} does the job of {widget}")
+    assert copies == [], f"use the shared widget of kiosk/widgets/flow.py instead: {copies}"
