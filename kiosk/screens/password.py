@@ -115,15 +115,6 @@ class PasswordScreen(KioskScreen):
 Builder.load_string(
     """
 #:import theme kiosk.widgets.theme
-#:import PASSWORD_LENGTH kiosk.services.keypad.PASSWORD_LENGTH
-
-<PasswordDots@Label>:
-    typed: 0
-    text: "  ".join(["●"] * self.typed + ["○"] * (PASSWORD_LENGTH - self.typed))
-    font_size: sp(72)
-    color: theme.PRIMARY
-    size_hint_y: None
-    height: dp(120)
 
 <PasswordScreen>:
     BoxLayout:

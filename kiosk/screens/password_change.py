@@ -172,15 +172,6 @@ class PasswordChangeScreen(KioskScreen):
 Builder.load_string(
     """
 #:import theme kiosk.widgets.theme
-#:import PASSWORD_LENGTH kiosk.services.keypad.PASSWORD_LENGTH
-
-<ChangeDots@Label>:
-    typed: 0
-    text: "  ".join(["●"] * self.typed + ["○"] * (PASSWORD_LENGTH - self.typed))
-    font_size: sp(72)
-    color: theme.PRIMARY
-    size_hint_y: None
-    height: dp(110)
 
 <PasswordChangeScreen>:
     BoxLayout:
@@ -201,7 +192,7 @@ Builder.load_string(
                 halign: "center"
                 bold: True
                 text: root.ask_text(root.step, app.locale)
-            ChangeDots:
+            PasswordDots:
                 typed: root.typed
                 opacity: 0 if root.step == "changed" else 1
             KText:

@@ -45,6 +45,18 @@ class Keypad(GridLayout):
 
 Builder.load_string(
     """
+#:import theme kiosk.widgets.theme
+#:import PASSWORD_LENGTH kiosk.services.keypad.PASSWORD_LENGTH
+
+# What was typed of a password: a dot per digit, never a digit.
+<PasswordDots@Label>:
+    typed: 0
+    text: "  ".join(["●"] * self.typed + ["○"] * (PASSWORD_LENGTH - self.typed))
+    font_size: sp(72)
+    color: theme.PRIMARY
+    size_hint_y: None
+    height: dp(120)
+
 <Keypad>:
     cols: 3
     spacing: dp(24)
