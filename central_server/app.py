@@ -10,9 +10,12 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from central_server import fleet, visit_keys
+from central_server import alerts, fleet, visit_keys
+from central_server.advice import routes as advice_routes
 from central_server.body_limit import BodySizeLimit
 from central_server.context import AppContext
+from central_server.crm.routes import CrmSettings
+from central_server.crm.routes import install as install_crm
 from central_server.dates import centre_today
 from central_server.db import Database
 from central_server.envelope import CentreSequence, install_exception_handlers
@@ -41,12 +44,15 @@ def create_app(
     demo: bool = False,
     terminals: Mapping[str, str | TerminalRecord] | None = None,
     seed: int | None = None,
+    service_history: bool = False,
     clock: Callable[[], datetime] | None = None,
     operator_tokens: list[str] | None = None,
     operator_keys: list[Path] | None = None,
     counter_tokens: list[str] | None = None,
     limits: Limits | None = None,
     public_base_url: str | None = None,
+    alert_rules: alerts.AlertRules | None = None,
+    crm: CrmSettings | None = None,
 ) -> FastAPI:
     """The central API on `db_url`.
 
@@ -54,7 +60,8 @@ def create_app(
     demo kiosk (`DEMO_TERMINALS`) and any other mode accepts no terminal at all.
     `seed` fills an empty database with the synthetic data set made from it (a database that holds
     citizens is left as it is). Demo mode always has synthetic data (`DEFAULT_SEED` unless `seed` says
-    otherwise); any other mode adds none unless `seed` is given.
+    otherwise); any other mode adds none unless `seed` is given. `service_history` adds a year of kiosk
+    visits, ratings and complaints to what is seeded (the demo centre's scorecard has something to show).
     `clock` returns the current time as an aware datetime; tests inject one to cross midnight or expire
     tokens.
     `operator_tokens` and `operator_keys` (Ed25519 public key files) admit operators to the fleet
@@ -63,6 +70,8 @@ def create_app(
     `limits` are the request limits (`Limits()` unless given).
     `public_base_url` (`https://host[:port][/prefix]`) starts the verify URLs printed on certificates; without
     it they start with the address each request reached the server at (fine for the demo).
+    `alert_rules` are the alert thresholds (`AlertRules()` unless given; docs/alerts.md).
+    `crm` holds the channel tokens and the follow-up case deadlines (`CrmSettings()` unless given).
     """
     clock = clock or _utc_now
     now = clock()
@@ -77,9 +86,10 @@ def create_app(
     db.create_schema()
     with db.transaction() as session:
         visit_keys.create_if_absent(session)
+        alerts.configure(session, alert_rules or alerts.AlertRules())
     if seed is not None:
         with db.transaction() as session:
-            seed_if_empty(session, seed=seed, today=centre_today(now))
+            seed_if_empty(session, seed=seed, today=centre_today(now), service_history=service_history)
     context = AppContext(
         db=db,
         clock=clock,
@@ -109,7 +119,10 @@ def create_app(
     app.include_router(appointment_routes.router)
     app.include_router(certificate_routes.router)
     app.include_router(verify_routes.router)
+    app.include_router(advice_routes.router)
+    app.include_router(alerts.router)
     counter_routes.install(app, counter_tokens=counter_tokens or [])
+    install_crm(app, crm or CrmSettings())
     if demo:
         app.include_router(demo_routes.router)
     # Outermost of the app's own layers: an oversized body is refused before routing, parsing or auth.

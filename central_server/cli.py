@@ -12,6 +12,7 @@ from typing import NoReturn
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from central_server.alerts import AlertRules, AlertRulesFileError, load_alert_rules
 from central_server.app import DEFAULT_SEED, create_app
 from central_server.db import DatabaseFileError
 from central_server.limits import MIB, Limits
@@ -88,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
         "(default: the address each kiosk request reached)",
     )
     serve.add_argument(
+        "--alert-rules",
+        type=Path,
+        metavar="FILE",
+        help="TOML file of alert thresholds (docs/alerts.md; default: the documented defaults)",
+    )
+    serve.add_argument(
         "--operator-token", action="append", default=[], help="a token operators publish with, repeatable"
     )
     serve.add_argument(
@@ -120,16 +127,24 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(str(exc))
     elif not args.demo:
         return _fail("no terminals configured: pass --terminals FILE (TOML [[terminal]] id, secret, group)")
+    alert_rules: AlertRules | None = None
+    if args.alert_rules is not None:
+        try:
+            alert_rules = load_alert_rules(args.alert_rules)
+        except AlertRulesFileError as exc:
+            return _fail(str(exc))
     try:
         app = create_app(
             args.db,
             demo=args.demo,
             terminals=terminals,
             seed=args.seed,
+            service_history=args.demo,
             operator_tokens=args.operator_token,
             operator_keys=args.operator_key,
             limits=Limits(max_body_bytes=args.max_body_bytes),
             public_base_url=args.public_base_url,
+            alert_rules=alert_rules,
         )
     except (SQLAlchemyError, ImportError, DatabaseFileError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]

@@ -31,6 +31,8 @@ class Code(StrEnum):
     APPOINTMENT_LIMIT = "appointment_limit"
     CANCEL_REFUSED = "cancel_refused"
     COUNTER_UNAUTHORISED = "counter_unauthorised"
+    CHANNEL_UNAUTHORISED = "channel_unauthorised"
+    CASE_CLOSED = "case_closed"
     PRE_REGISTRATION_CLOSED = "pre_registration_closed"
     NO_SETTLED_LOAN = "no_settled_loan"
     ACCOUNT_CLOSED = "account_closed"
@@ -56,6 +58,8 @@ HTTP_STATUS: dict[Code, int] = {
     Code.APPOINTMENT_LIMIT: 409,
     Code.CANCEL_REFUSED: 409,
     Code.COUNTER_UNAUTHORISED: 401,
+    Code.CHANNEL_UNAUTHORISED: 401,
+    Code.CASE_CLOSED: 409,
     Code.PRE_REGISTRATION_CLOSED: 409,
     Code.NO_SETTLED_LOAN: 409,
     Code.ACCOUNT_CLOSED: 409,

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -226,11 +226,102 @@ class PreRegistration(_CitizenPayload):
     note: ShortText = ""
 
 
+# The 好差评 reasons a citizen picks for a score of 2 or less (no free typing at the kiosk).
+RatingReasonCode = Literal[
+    "slow",
+    "hard_to_use",
+    "not_solved",
+    "device_fault",
+    "unclear_information",
+    "staff_attitude",
+    "other",
+]
+RATING_REASONS: tuple[str, ...] = get_args(RatingReasonCode)
+TouchpointChannel = Literal[
+    "kiosk",
+    "web",
+    "wechat",
+    "app",
+    "hotline",
+    "counter",
+]
+TOUCHPOINT_CHANNELS: tuple[str, ...] = get_args(TouchpointChannel)
+TouchpointEventName = Literal[
+    "visit_started",
+    "signed_in",
+    "sign_in_failed",
+    "service_entered",
+    "service_completed",
+    "service_abandoned",
+    "device_failure",
+    "network_failure",
+    "idle_timeout",
+    "language_changed",
+    "large_text_on",
+    "visit_ended",
+]
+TOUCHPOINT_EVENTS: tuple[str, ...] = get_args(TouchpointEventName)
+KioskServiceId = Literal[
+    "overview",
+    "deposits",
+    "loan",
+    "withdrawal",
+    "appointment",
+    "pre_registration",
+    "certificate",
+    "password_change",
+    "status",
+    "statement",
+    "complaint",
+]
+KIOSK_SERVICES: tuple[str, ...] = get_args(KioskServiceId)
+ComplaintTopic = Literal[
+    "service_hall",
+    "self_service_kiosk",
+    "withdrawal",
+    "loan",
+    "deposit",
+    "appointment",
+    "staff_attitude",
+    "other",
+]
+COMPLAINT_TOPICS: tuple[str, ...] = get_args(ComplaintTopic)
+# A mainland mobile number or a fixed line with its area code; the centre stores it encrypted (crm/).
+PHONE_PATTERN = r"^(1[3-9][0-9]{9}|0[0-9]{9,11})$"
+
+RatingReason = Annotated[RatingReasonCode, BeforeValidator(_json_string)]
+KioskService = Annotated[KioskServiceId, BeforeValidator(_json_string)]
+Phone = Annotated[str, Field(pattern=PHONE_PATTERN, description="mobile 1[3-9]+9 digits or 0+9-11 digits")]
+
+
+def _looks_like_id_number(text: str) -> bool:
+    """Whether `text` holds a digit run shaped like a resident ID number: 18 characters with a valid check
+    character, or 15 digits (the old form) with a valid birth date. The check character and the date keep
+    random visit ids, which may hold long digit runs, from being taken for one."""
+    for run in re.finditer(r"[0-9]+[Xx]?", text):
+        digits = run.group().upper()
+        if len(digits) == 18 and check_char(digits[:17]) == digits[17]:
+            return True
+        if len(digits) == 15 and digits.isdigit() and _plausible_birth("19" + digits[6:12]):
+            return True
+    return False
+
+
+def _plausible_birth(yyyymmdd: str) -> bool:
+    try:
+        born = dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:]))
+    except ValueError:
+        return False
+    return born.year >= 1900
+
+
 class Rating(_Payload):
-    """满意度评价 in the national 好差评 format."""
+    """满意度评价 in the national 好差评 format, one per service case and round."""
 
     score: int = Field(ge=1, le=5, description="1 非常不满意 … 5 非常满意")
-    detail_codes: list[ShortCode] = Field(default_factory=list, max_length=20)
+    detail_codes: list[RatingReason] = Field(
+        default_factory=list, max_length=len(RATING_REASONS), description="reasons, for a score of 2 or less"
+    )
     text: ShortText = ""
     channel: Annotated[
         Literal[5], BeforeValidator(_json_integer), Field(description="5 = other terminal in a service hall")
@@ -240,24 +331,49 @@ class Rating(_Payload):
     ]
     rater_type: Annotated[Literal["individual", "legal_person"], BeforeValidator(_json_string)]
     service_code: ShortCode
+    visit_id: ShortCode
+    case_ref: ShortCode
+    callback_phone: Phone | None = None
+
+    @field_validator("detail_codes")
+    @classmethod
+    def _reasons_only_for_bad_scores(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if value and info.data.get("score", 0) >= 3:
+            raise ValueError("a score of 3 or more carries no reasons")
+        if len(set(value)) != len(value):
+            raise ValueError("each reason at most once")
+        return value
 
 
 class ComplaintSuggestion(_Payload):
     """投诉建议; contact details are optional."""
 
     category: Annotated[Literal["complaint", "suggestion"], BeforeValidator(_json_string)]
+    topic: Annotated[ComplaintTopic, BeforeValidator(_json_string)]
     text: Annotated[str, AfterValidator(_nfc), Field(min_length=1, max_length=2000)]
-    contact_phone: str | None = Field(default=None, pattern=r"^[0-9+-]{5,20}$")
+    contact_phone: Phone | None = None
+    visit_id: ShortCode | None = None
 
 
 class TouchpointEvent(_Payload):
-    """One step of a visit, for the service-quality scorecard; never personal."""
+    """One step of a visit on one channel, for the customer timeline and the scorecard; never personal."""
 
     visit_id: ShortCode
-    event: ShortCode
-    screen: ShortCode
+    channel: Annotated[TouchpointChannel, BeforeValidator(_json_string)]
+    event: Annotated[TouchpointEventName, BeforeValidator(_json_string)]
     at: Instant
+    service: KioskService | None = None
+    screen: ShortCode | None = None
     duration_ms: int | None = Field(default=None, ge=0)
+    detail: ShortCode | None = None
+
+    @field_validator("visit_id", "screen", "detail")
+    @classmethod
+    def _no_id_number(cls, value: str | None) -> str | None:
+        # A touchpoint is never personal; a code field is the one place an ID number could slip in.
+        if value is not None and _looks_like_id_number(value):
+            raise ValueError("looks like an ID number; touchpoints carry no personal data")
+        return value
 
 
 class StaffAuditEvent(_Payload):

@@ -188,7 +188,11 @@ class IntakeRecord(Base):
     transaction sent under a used key."""
 
     __tablename__ = "intake_records"
-    __table_args__ = (UniqueConstraint("terminal_id", "idempotency_key", name="uq_intake_terminal_key"),)
+    __table_args__ = (
+        UniqueConstraint("terminal_id", "idempotency_key", name="uq_intake_terminal_key"),
+        # The customer view (crm/routes.py) reads one citizen's applications, newest first.
+        Index("ix_intake_records_citizen", "citizen_ref", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     terminal_id: Mapped[str] = mapped_column(String(64))

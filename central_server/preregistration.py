@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select, update
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -33,7 +33,11 @@ PreRegistrationState = Literal["waiting", "done"]
 
 class PreRegistrationRecord(Base):
     __tablename__ = "pre_registrations"
-    __table_args__ = (UniqueConstraint("terminal_id", "idempotency_key", name="uq_pre_registration_item"),)
+    __table_args__ = (
+        UniqueConstraint("terminal_id", "idempotency_key", name="uq_pre_registration_item"),
+        # A citizen's waiting pre-registrations: the advice and the citizen's own list read them.
+        Index("ix_pre_registrations_citizen", "citizen_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(CODE_LENGTH), unique=True)

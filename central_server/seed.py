@@ -30,6 +30,8 @@ from central_server.models import (
 )
 from central_server.money import div_half_up
 from central_server.security import hash_password
+from central_server.seed_crm_history import seed_crm_history
+from central_server.seed_history import seed_counter_history
 from central_server.seed_services import seed_services
 from central_server.seed_settled_loans import seed_settled_loans
 from central_server.withdrawal_history import seed_withdrawal_history
@@ -80,14 +82,19 @@ _WITHDRAWAL_DAY = 27
 _CLOSING_DAY = 28
 
 
-def seed_if_empty(session: Session, *, seed: int, today: date) -> None:
-    """Seed an empty database; a database that already holds citizens is left as it is."""
+def seed_if_empty(session: Session, *, seed: int, today: date, service_history: bool = False) -> None:
+    """Seed an empty database; a database that already holds citizens is left as it is. `service_history`
+    adds a year of visits, ratings and complaints at a dozen kiosks for the scorecard (seed_crm_history):
+    the demo centre's, not every test's (it takes a second or two)."""
     if not session.scalar(select(func.count()).select_from(Citizen)):
         session.add_all(build_dataset(seed, today))
         seed_services(session)
         session.flush()
         seed_withdrawal_history(session, today)
         seed_settled_loans(session, seed=seed, today=today)
+        seed_counter_history(session, seed=seed, today=today)
+        if service_history:
+            seed_crm_history(session, seed=seed, today=today)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from central_server.alerts import watch as alert_watch
 from central_server.application_sources import ApplicationSummary
 from central_server.dates import CENTRE_TZ, centre_today
 from central_server.models import Account, Base, Citizen, UtcDateTime
@@ -195,6 +196,14 @@ def apply_withdrawal(
             session.add(row)
     except IntegrityError:
         return ClaimNumberHeld(number)
+    alert_watch.withdrawal_applied(
+        session,
+        id_number=citizen.id_number,
+        pan=request.bank_pan,
+        reference=number,
+        terminal_id=terminal_id,
+        now=now,
+    )
     return Accepted(number)
 
 

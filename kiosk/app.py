@@ -4,6 +4,7 @@ results back to the UI thread, and what happens when a callback raises. Import o
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import signal
@@ -35,6 +36,7 @@ from kiosk.services.idle import IdlePhase, IdleTimer
 from kiosk.widgets import theme
 
 if TYPE_CHECKING:
+    from kiosk.devices.base import StatusChange
     from kiosk.runtime import Runtime
     from kiosk.screens.base import KioskScreen
 
@@ -47,6 +49,8 @@ _PREBUILD_AFTER_S = 0.5
 _RESTING_SCREENS = frozenset({"attract", "goodbye"})
 # Screens on which a card placed on the reader starts a visit.
 _WELCOMING_SCREENS = frozenset({"attract", "home", "card"})
+# Device states that a visit meets as a device failure.
+_OUT_OF_ORDER = frozenset({"error", "offline", "no_device"})
 
 
 def _pin_input_providers() -> None:
@@ -128,6 +132,8 @@ class KioskApp(App):
     def toggle_locale(self) -> None:
         self.locale = "en" if self.locale == "zh_CN" else "zh_CN"
         self.runtime.translator.set_locale(self.locale)
+        # After a visit has ended the recorder has no visit: the reset to the default language is not counted.
+        self.runtime.visit.touchpoints.record("language_changed", detail=self.locale)
 
     # -- building -------------------------------------------------------------------------------------
 
@@ -158,6 +164,9 @@ class KioskApp(App):
         self.runtime.config_listeners.append(self._config_from_worker)
         self.runtime.connectivity_listeners.append(
             lambda state: Clock.schedule_once(lambda _dt: setattr(self, "connectivity", state), 0)
+        )
+        self.runtime.connectivity_listeners.append(
+            lambda state: self.runtime.visit.network_failed() if state == "offline" else None
         )
         self._apply_policy()
         return root
@@ -201,8 +210,15 @@ class KioskApp(App):
 
     def _start_services(self) -> None:
         self.runtime.start_background_services()
+        for name, device in self.runtime.devices.items():
+            device.subscribe(functools.partial(self._device_changed, name))
         if self._on_started is not None:
             Clock.schedule_once(lambda _dt: self._on_started(self), 0)
+
+    def _device_changed(self, name: str, change: StatusChange) -> None:
+        # On the device's worker thread; the visit flow only enqueues, so nothing here waits on the UI.
+        if change.new in _OUT_OF_ORDER:
+            self.runtime.visit.device_failed(name)
 
     def _build_next_screen(self, _dt: float) -> None:
         if self._unbuilt:
@@ -237,6 +253,9 @@ class KioskApp(App):
             self.end_visit()  # back to the start (not through the goodbye) ends the visit all the same
         elif name not in _RESTING_SCREENS:
             self.runtime.visit.begin()
+        if name == "home":
+            self._leaving()
+        self.runtime.visit.shown(name, params)
         self.screen(name).prepare(**params)
         self.sm.current = name
         self.idle.touch()
@@ -250,18 +269,39 @@ class KioskApp(App):
 
     def note_receipt(self) -> None:
         """A receipt came out: the goodbye reminds the citizen to take it."""
-        self.runtime.visit.printed()
+        visit = self.runtime.visit
+        visit.printed()
         self.receipt_printed = True
+        # A certificate completes when it is printed, not when its screen shows.
+        current = self.sm.current
+        if current == "certificate_result":
+            visit.completed("certificate", self.screen(current).result.code)
+
+    def _leaving(self) -> None:
+        """The citizen leaves the current screen for home or the goodbye."""
+        visit = self.runtime.visit
+        current = self.sm.current
+        if current == "password_change" and self.screen(current).step == "changed":
+            visit.completed("password_change")
+        visit.leaving(current)
 
     def go_home(self) -> None:
         self.go("home")
 
-    def finish(self) -> None:
-        """The citizen is done: wipe everything and remind them of their card (and receipt)."""
+    def finish(self, ask_rating: bool = True) -> None:
+        """The citizen is done: first the rating of each service they completed (unless they walked away),
+        then wipe everything and remind them of their card (and receipt)."""
+        self._leaving()
+        case = self.runtime.visit.rating.next_case() if ask_rating else None
+        if case is not None:
+            self.go("rating", case=case)
+            return
         receipt = self.receipt_printed
         bank_card = self.runtime.visit.bank_card_left()
+        # A complaint needs no ID card: after one, the goodbye does not ask for a card never placed.
+        id_card = self.runtime.visit.citizen.holder is not None
         self.end_visit()
-        self.go("goodbye", receipt=receipt, bank_card=bank_card)
+        self.go("goodbye", receipt=receipt, bank_card=bank_card, id_card=id_card)
 
     def end_visit(self) -> None:
         # The citizen is forgotten here, on this thread, before anything else can begin the next visit.
@@ -290,6 +330,8 @@ class KioskApp(App):
 
     def toggle_large_text(self) -> None:
         self.text_scale = 1.0 if self.text_scale > 1.0 else LARGE_TEXT_SCALE
+        if self.text_scale > 1.0:
+            self.runtime.visit.touchpoints.record("large_text_on")
 
     # -- remote configuration -------------------------------------------------------------------------
 
@@ -414,7 +456,8 @@ class KioskApp(App):
             self._overlay.seconds_left = status.seconds_left
         else:
             log.info("idle timeout: wiping the session")
-            self.finish()
+            self.runtime.visit.touchpoints.record("idle_timeout", screen=self.sm.current)
+            self.finish(ask_rating=False)
 
     def _hide_overlay(self) -> None:
         if self._overlay is not None:

@@ -8,6 +8,7 @@ from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
 from central_server import sign_in_guard, visit_keys
+from central_server.alerts import watch as alert_watch
 from central_server.auth import CITIZEN_SESSION_SECONDS, CitizenSessionRef, TerminalId
 from central_server.context import Context
 from central_server.dates import centre_today, month_day, month_index, next_centre_midnight
@@ -61,6 +62,15 @@ def open_session(body: SessionRequest, context: Context, terminal_id: TerminalId
             )
         else:
             outcome = _sign_in(session, context.limits, body, terminal_id, now)
+            alert_watch.sign_in_attempt(
+                session,
+                id_number=body.id_number,
+                name=body.name,
+                terminal_id=terminal_id,
+                hall=context.terminals[terminal_id].group,
+                succeeded=isinstance(outcome, SessionData),
+                now=now,
+            )
     # Raised only after the commit, so a failed attempt is counted.
     if isinstance(outcome, ApiError):
         raise outcome

@@ -10,6 +10,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from central_server import sign_in_guard
+from central_server.alerts import watch as alert_watch
 from central_server.auth import CitizenRef, CitizenSessionRef, TerminalId
 from central_server.context import Context
 from central_server.dates import centre_today, next_centre_midnight
@@ -55,6 +56,15 @@ def change_password(
         )
         if retry_after is None:
             outcome = _change(session, context.limits, body, terminal_id, citizen_ref, now)
+            citizen = session.get_one(Citizen, citizen_ref.citizen_id)
+            alert_watch.password_change_attempt(
+                session,
+                id_number=citizen.id_number,
+                name=citizen.name,
+                terminal_id=terminal_id,
+                refusal=outcome.code if outcome else None,
+                now=now,
+            )
         else:
             outcome = ApiError(
                 Code.RATE_LIMITED,

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ValidationError
 from kiosk.central.errors import CentralError, CentralUnavailable
 from kiosk.central.models import (
     Account,
+    AdviceItem,
+    AdviceList,
     ApplicationList,
     ApplicationSummary,
     Appointment,
@@ -237,6 +239,11 @@ class CentralClient:
     def withdrawal_options(self, session_token: str) -> WithdrawalOptions:
         data = self.call("GET", "/v1/citizen/withdrawal/options", citizen=session_token)
         return _parse(WithdrawalOptions, data)
+
+    def advice(self, session_token: str) -> list[AdviceItem]:
+        """What the centre advises the citizen today, most urgent first (at most 3; often none)."""
+        data = self.call("GET", "/v1/citizen/advice", citizen=session_token)
+        return list(_parse(AdviceList, data).items)
 
     def applications(self, session_token: str) -> list[ApplicationSummary]:
         """The citizen's applications of every kind, newest first (at most 100)."""

@@ -171,6 +171,22 @@ class ApplicationList(_StrictModel):
     items: list[ApplicationSummary]
 
 
+class AdviceItem(_StrictModel):
+    """One piece of advice for the overview: a sentence in each language and the service its button opens."""
+
+    code: str
+    zh: str
+    en: str
+    action: Literal["deposits", "loan", "withdrawal", "appointment", "status"] | None
+    priority: int
+
+
+class AdviceList(_StrictModel):
+    """GET /v1/citizen/advice: most urgent first, at most 3."""
+
+    items: list[AdviceItem] = Field(max_length=3)
+
+
 class Office(_StrictModel):
     code: str
     name_zh: str

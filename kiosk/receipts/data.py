@@ -145,6 +145,23 @@ class PreRegistrationData:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class ComplaintSlipData:
+    """投诉建议受理回执: what the citizen needs to follow it up, and nothing of who they are but the phone."""
+
+    reference: str  # readable, "7KQD-M3XA": the centre's reference of it (kiosk.transaction_numbers)
+    category: str  # 投诉 / 建议
+    topic: str  # 服务大厅 / 自助终端 / ...
+    text: str  # the topic's fixed sentence, as filed
+    phone: str = _private()  # the callback number left, or "": masked on paper
+    callback_working_days: int  # the centre calls back within this many working days when a phone is left
+    status: TransactionStatus
+    printed_at: dt.datetime
+
+    def __post_init__(self) -> None:
+        _check_status("complaint slip", self.status)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class DepositCertificateData:
     """个人住房公积金缴存证明, from the centre's issued certificate."""
 

@@ -15,6 +15,7 @@ from kiosk.receipts.data import (
     AppointmentCancelledData,
     AppointmentTicketData,
     CheckSlipData,
+    ComplaintSlipData,
     DepositCertificateData,
     DepositRecord,
     DepositRecordsData,
@@ -187,6 +188,25 @@ PRE_REGISTRATION = PreRegistrationData(
     printed_at=PRINTED_AT,
 )
 
+# A synthetic mobile number (138 0000 ...): a callback phone is shown masked only.
+PHONE = "13800001234"
+
+COMPLAINT = ComplaintSlipData(
+    reference="7KQD-M3XA",
+    category="投诉",
+    topic="自助终端",
+    text="自助终端使用不便或出现故障。",
+    phone=PHONE,
+    callback_working_days=1,
+    status="accepted",
+    printed_at=PRINTED_AT,
+)
+
+# Left without a number, filed while the centre was unreachable.
+SUGGESTION_WAITING = dataclasses.replace(
+    COMPLAINT, reference="4NW8-RZ6C", category="建议", phone="", status="waiting"
+)
+
 # Personal values that must never appear on paper in full.
 SECRETS = (
     "孙测试",
@@ -194,6 +214,7 @@ SECRETS = (
     "12019919730308208X",
     "120199100021",
     BANK_CARD,
+    PHONE,
 )
 
 
@@ -213,5 +234,7 @@ SAMPLES: dict[str, Callable[[int], Receipt]] = {
     "appointment_ticket": lambda _columns: templates.appointment_ticket(APPOINTMENT, BRANDING),
     "appointment_cancelled": lambda _columns: templates.appointment_cancelled(CANCELLATION, BRANDING),
     "pre_registration": lambda _columns: templates.pre_registration(PRE_REGISTRATION, BRANDING),
+    "complaint_slip": lambda _columns: templates.complaint_slip(COMPLAINT, BRANDING),
+    "suggestion_slip_waiting": lambda _columns: templates.complaint_slip(SUGGESTION_WAITING, BRANDING),
     "test_slip": check_slip_for,
 }

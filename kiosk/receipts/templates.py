@@ -7,11 +7,19 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from kiosk.masking import format_fen, format_rate_bp, mask_bank_card, mask_id_number, mask_name
+from kiosk.masking import (
+    format_fen,
+    format_rate_bp,
+    mask_bank_card,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+)
 from kiosk.receipts.data import (
     AccountStatementData,
     AppointmentCancelledData,
     AppointmentTicketData,
+    ComplaintSlipData,
     DepositCertificateData,
     DepositRecord,
     DepositRecordsData,
@@ -221,6 +229,37 @@ def pre_registration(data: PreRegistrationData, branding: ReceiptBranding) -> Re
         Text("无需重复填写。"),
     ]
     return frame("pre_registration", branding, "业务预登记凭条", body, data.printed_at)
+
+
+def complaint_slip(data: ComplaintSlipData, branding: ReceiptBranding) -> Receipt:
+    if data.phone:
+        follow_up: list[Block] = [
+            KeyValue("回电号码", mask_phone(data.phone)),
+            Text(f"我们将在{data.callback_working_days}个工作日内"),
+            Text("按此号码回电。"),
+        ]
+    else:
+        # No number, no call: say so, so that nobody waits by the phone for a call that never comes.
+        follow_up = [Text("您未留电话，中心不回电。"), Text("可凭受理编号拨打12329查询。")]
+    # Not the transactions' paragraph: a complaint is not listed under 业务进度.
+    waiting = (
+        [Text("中心暂时无法连接，本机将自动"), Text("发送，无需重新提交。")]
+        if data.status == "waiting"
+        else []
+    )
+    body: list[Block] = [
+        *_big_number("受理编号", data.reference, size=2),
+        Text(_STATUS_LINE[data.status], Align.CENTER, bold=True),
+        *waiting,
+        Separator("-"),
+        KeyValue("类别", data.category, bold=True),
+        KeyValue("事项", data.topic),
+        Text(data.text),
+        Separator("-"),
+        *follow_up,
+        Text("感谢您对公积金服务的监督。"),
+    ]
+    return frame("complaint_slip", branding, "投诉建议受理回执", body, data.printed_at)
 
 
 def _verification(

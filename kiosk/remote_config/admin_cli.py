@@ -6,6 +6,12 @@
     kiosk-admin publish BUNDLE --central URL [--stages g1,g2,...] [--max-failures N]
     kiosk-admin rollout status --central URL
     kiosk-admin fleet --central URL
+    kiosk-admin alerts [--open] [--rule RULE] [--json] --central URL
+    kiosk-admin alerts ack ID --note TEXT [--by NAME] --central URL
+    kiosk-admin scorecard --central URL [--kiosk K] [--hall H] [--service S] [--from D --to D]
+                     [--period day|week|month] [--json]
+    kiosk-admin cases [--open | --overdue] [--json] --central URL
+    kiosk-admin cases assign|note|callback|close ID TEXT --central URL
 
 The operator token for publish/rollout/fleet comes from --token or the KIOSK_ADMIN_TOKEN variable.
 """
@@ -17,9 +23,10 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from kiosk.remote_config.bundle import (
     DEFAULT_VALIDITY_DAYS,
@@ -31,6 +38,7 @@ from kiosk.remote_config.bundle import (
 )
 
 EXIT_USAGE = 2
+CENTRE_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 class AdminError(Exception):
@@ -151,6 +159,172 @@ def cmd_fleet(args: argparse.Namespace) -> int:
     return 0
 
 
+def _centre_time(instant: str) -> str:
+    # The centre answers instants in UTC; operators read the centre's clock (UTC+8, no daylight saving).
+    return datetime.fromisoformat(instant).astimezone(CENTRE_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _evidence(evidence: dict[str, Any]) -> str:
+    return ", ".join(
+        f"{key} {', '.join(map(str, value)) if isinstance(value, list) else value}"
+        for key, value in sorted(evidence.items())
+    )
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    if not args.central:
+        raise AdminError("alerts: pass --central URL, the central's base URL")
+    query = {"state": "open" if args.open else "all", **({"rule": args.rule} if args.rule else {})}
+    url = f"{args.central.rstrip('/')}/v1/admin/alerts?{urlencode(query)}"
+    rows = _call("GET", url, _token(args))
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("no open alerts" if args.open else "no alerts")
+    for row in rows:
+        state = "open" if row["acknowledged_at"] is None else "acknowledged"
+        print(
+            f"#{row['id']}  {row['severity']}  {row['rule']}  {row['subject']}  {state}  "
+            f"seen {row['count']}x {_centre_time(row['first_seen'])} – {_centre_time(row['last_seen'])}"
+        )
+        print(f"    {_evidence(row['evidence'])}")
+        if row["acknowledged_at"] is not None:
+            print(
+                f"    acknowledged by {row['acknowledged_by']} at {_centre_time(row['acknowledged_at'])}: "
+                f"{row['note']}"
+            )
+    return 0
+
+
+def cmd_alerts_ack(args: argparse.Namespace) -> int:
+    by = args.by or os.environ.get("USER") or os.environ.get("LOGNAME")
+    if not by:
+        raise AdminError("alerts ack: pass --by NAME, who looked into the alert")
+    url = f"{args.central.rstrip('/')}/v1/admin/alerts/{args.id}/ack"
+    row = _call("POST", url, _token(args), {"by": by, "note": args.note})
+    print(f"alert #{row['id']} ({row['rule']}, {row['subject']}) acknowledged by {row['acknowledged_by']}")
+    return 0
+
+
+def _delay(row: dict[str, Any]) -> str:
+    delay = row["outbox_delay"]
+    return f"{_figure(delay['median_s'])}/{_figure(delay['p90_s'])}"
+
+
+_SCORECARD_COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], object]], ...] = (
+    ("visits", lambda r: r["visits"]),
+    ("sign-ins", lambda r: r["sign_ins"]),
+    ("done %", lambda r: _percent(r["completion_rate"])),
+    ("abandoned", lambda r: r["services_abandoned"]),
+    ("satisf.", lambda r: _figure(r["satisfaction"]["index"])),
+    ("ratings", lambda r: r["satisfaction"]["ratings"]),
+    ("compl./1000", lambda r: _figure(r["complaint_rate_per_1000_visits"])),
+    ("dev. min", lambda r: r["device_failure_minutes"]),
+    ("net. min", lambda r: r["network_failure_minutes"]),
+    ("delay p50/p90 s", _delay),
+    ("callback %", lambda r: _percent(r["follow_up"]["callback_timeliness"])),
+    ("resolved %", lambda r: _percent(r["follow_up"]["resolution_timeliness"])),
+)
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}"
+
+
+def cmd_scorecard(args: argparse.Namespace) -> int:
+    query = {
+        name: value
+        for name, value in (
+            ("from", args.from_),
+            ("to", args.to),
+            ("kiosk", args.kiosk),
+            ("hall", args.hall),
+            ("service", args.service),
+            ("period", args.period),
+        )
+        if value is not None
+    }
+    data = _call("GET", f"{args.central.rstrip('/')}/v1/admin/scorecard?{urlencode(query)}", _token(args))
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    scope = ", ".join(f"{name} {data[name]}" for name in ("kiosk", "hall", "service") if data[name]) or "all"
+    print(f"scorecard {data['from']} to {data['to']} by {data['period']} ({scope})")
+    table = [["period", *(title for title, _ in _SCORECARD_COLUMNS)]]
+    for row in [*data["rows"], data["total"]]:
+        table.append([row["period_start"] or "total", *(str(cell(row)) for _, cell in _SCORECARD_COLUMNS)])
+    widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
+    for line in table:
+        print("  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)))
+    for service, times in data["total"]["time_per_service"].items():
+        print(
+            f"  {service}: {times['completed']} completed, median {times['median_ms']} ms, "
+            f"p90 {times['p90_ms']} ms"
+        )
+    steps = data["total"]["abandonment_by_step"]
+    if steps:
+        print("  abandoned at: " + ", ".join(f"{step} {count}" for step, count in steps.items()))
+    return 0
+
+
+def _central(args: argparse.Namespace) -> str:
+    if not args.central:
+        raise AdminError(f"{args.command}: pass --central URL, the central's base URL")
+    central: str = args.central.rstrip("/")
+    return central
+
+
+def cmd_cases(args: argparse.Namespace) -> int:
+    state = "overdue" if args.overdue else "open" if args.open else "all"
+    rows = _call("GET", f"{_central(args)}/v1/admin/cases?state={state}", _token(args))
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("no follow-up cases" if state == "all" else f"no {state} follow-up cases")
+    for row in rows:
+        _print_case(row)
+    return 0
+
+
+def _print_case(row: dict[str, Any]) -> None:
+    reasons = ",".join(row["reasons"]) or "-"
+    print(
+        f"#{row['id']}  {row['state']}  score {row['score']} ({reasons})  {row['service']} at "
+        f"{row['terminal_id']}  case {row['case_ref']}  callback by {_centre_time(row['callback_due'])}  "
+        f"resolve by {_centre_time(row['resolve_due'])}  phone {row['callback_phone'] or '-'}  "
+        f"assignee {row['assignee'] or '-'}"
+    )
+
+
+# action → (the centre's path, the body's field)
+_CASE_ACTIONS = {
+    "assign": ("assign", "assignee"),
+    "note": ("notes", "text"),
+    "callback": ("callback", "text"),
+    "close": ("close", "resolution"),
+}
+
+
+def cmd_case_action(args: argparse.Namespace) -> int:
+    path, field = _CASE_ACTIONS[args.action]
+    url = f"{_central(args)}/v1/admin/cases/{args.case_id}/{path}"
+    _print_case(_call("POST", url, _token(args), {field: args.text}))
+    return 0
+
+
+def _day(value: str) -> str:
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a day as YYYY-MM-DD, got {value!r}") from None
+
+
 def _int_between(low: int, high: int) -> Callable[[str], int]:
     def parse(value: str) -> int:
         if not value.isdigit() or not low <= int(value) <= high:
@@ -206,6 +380,55 @@ def build_parser() -> argparse.ArgumentParser:
     fleet = commands.add_parser("fleet", help="every kiosk's latest heartbeat")
     central(fleet)
     fleet.set_defaults(func=cmd_fleet)
+
+    alerts = commands.add_parser("alerts", help="suspicious-activity alerts (docs/alerts.md)")
+    alerts.add_argument("--open", action="store_true", help="only alerts not yet acknowledged")
+    alerts.add_argument("--rule", help="only this rule's alerts, e.g. kiosk_sign_in_failures")
+    alerts.add_argument("--json", action="store_true", help="the centre's answer as JSON")
+    # Not required here: `alerts ack` takes its own --central after its arguments.
+    alerts.add_argument("--central", help="the central's base URL")
+    alerts.add_argument("--token", help="operator token (default: $KIOSK_ADMIN_TOKEN)")
+    alerts.set_defaults(func=cmd_alerts)
+    alert_commands = alerts.add_subparsers(dest="alerts_command")
+    ack = alert_commands.add_parser("ack", help="acknowledge an alert with a note")
+    ack.add_argument("id", type=_int_between(1, 2**63 - 1))
+    ack.add_argument("--note", required=True, help="what was found or done")
+    ack.add_argument("--by", help="who looked into it (default: your login, $USER)")
+    central(ack)
+    ack.set_defaults(func=cmd_alerts_ack)
+
+    card = commands.add_parser("scorecard", help="the service-quality scorecard (docs/scorecard.md)")
+    card.add_argument("--from", dest="from_", type=_day, metavar="YYYY-MM-DD", help="first day (centre time)")
+    card.add_argument("--to", type=_day, metavar="YYYY-MM-DD", help="last day (default today)")
+    card.add_argument("--kiosk")
+    card.add_argument("--hall")
+    card.add_argument("--service")
+    card.add_argument("--period", choices=("day", "week", "month"))
+    card.add_argument("--json", action="store_true", help="the centre's answer as JSON")
+    central(card)
+    card.set_defaults(func=cmd_scorecard)
+
+    cases = commands.add_parser("cases", help="follow-up cases of bad ratings (差评整改)")
+    which = cases.add_mutually_exclusive_group()
+    which.add_argument("--open", action="store_true", help="cases not closed")
+    which.add_argument("--overdue", action="store_true", help="cases past a deadline")
+    cases.add_argument("--json", action="store_true", help="the centre's answer as JSON")
+    # Not required here: each action takes its own --central after its arguments.
+    cases.add_argument("--central", help="the central's base URL")
+    cases.add_argument("--token", help="operator token (default: $KIOSK_ADMIN_TOKEN)")
+    cases.set_defaults(func=cmd_cases)
+    case_actions = cases.add_subparsers(dest="action")
+    for action, text in (
+        ("assign", "the staff id to assign it to"),
+        ("note", "the note"),
+        ("callback", "what the call found"),
+        ("close", "the resolution"),
+    ):
+        sub = case_actions.add_parser(action, help=f"{action} a case")
+        sub.add_argument("case_id", type=_int_between(1, 2**63 - 1), metavar="ID")
+        sub.add_argument("text", help=text)
+        central(sub)
+        sub.set_defaults(func=cmd_case_action)
     return parser
 
 

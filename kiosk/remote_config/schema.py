@@ -19,6 +19,7 @@ SERVICE_IDS = (
     "certificate",
     "password_change",
     "status",
+    "complaint",
 )
 ServiceId = Literal[
     "overview",
@@ -30,6 +31,7 @@ ServiceId = Literal[
     "certificate",
     "password_change",
     "status",
+    "complaint",
 ]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

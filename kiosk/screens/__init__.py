@@ -35,6 +35,12 @@ SCREENS: dict[str, tuple[str, str]] = {
     "pre_registration_checklist": ("kiosk.screens.pre_registration", "PreRegistrationChecklistScreen"),
     "pre_registration_done": ("kiosk.screens.pre_registration", "PreRegistrationDoneScreen"),
     "applications": ("kiosk.screens.applications", "ApplicationsScreen"),
+    "rating": ("kiosk.screens.rating", "RatingScreen"),
+    "complaint": ("kiosk.screens.complaint", "ComplaintScreen"),
+    "complaint_topic": ("kiosk.screens.complaint", "ComplaintTopicScreen"),
+    "complaint_phone": ("kiosk.screens.complaint", "ComplaintPhoneScreen"),
+    "complaint_confirm": ("kiosk.screens.complaint", "ComplaintConfirmScreen"),
+    "complaint_done": ("kiosk.screens.complaint", "ComplaintDoneScreen"),
     "notice": ("kiosk.screens.notice", "NoticeScreen"),
     "goodbye": ("kiosk.screens.goodbye", "GoodbyeScreen"),
 }

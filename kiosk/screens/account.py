@@ -11,7 +11,9 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Obje
 import kiosk.widgets.flow  # noqa: F401  (its kv rules)
 from kiosk.i18n import N_
 from kiosk.screens.base import KioskScreen
-from kiosk.services.citizen import DepositsView, LoanView, OverviewView
+from kiosk.screens.rendered import RenderedScreen
+from kiosk.services.citizen import AdviceView, DepositsView, LoanView, OverviewView
+from kiosk.widgets.choices import ChoiceTile
 
 if TYPE_CHECKING:
     # Typing only: importing it would load python-escpos on the Kivy thread when this screen is built.
@@ -25,6 +27,14 @@ _DEPOSIT_KIND = {
     "interest": N_("Interest"),
     "transfer_in": N_("Transfer in"),
     "transfer_out": N_("Transfer out"),
+}
+# What an advice's button says: the name of the service it opens, as the home menu names it.
+_ADVICE_ACTION = {
+    "deposits": N_("Deposit records"),
+    "loan": N_("Housing loan"),
+    "withdrawal": N_("Withdraw funds"),
+    "appointment": N_("Book an appointment"),
+    "status": N_("My applications"),
 }
 
 
@@ -43,8 +53,9 @@ class _AccountScreen(KioskScreen):
         )
 
 
-class OverviewScreen(_AccountScreen):
+class OverviewScreen(RenderedScreen, _AccountScreen):
     view = ObjectProperty(None, allownone=True)
+    advice = ListProperty([])  # AdviceView, most urgent first
     can_print = BooleanProperty(False)
     printing = BooleanProperty(False)
     printed = BooleanProperty(False)  # the last statement came out: its message is news, not a warning
@@ -56,13 +67,39 @@ class OverviewScreen(_AccountScreen):
         self.can_print = self.app.runtime.printer_configured
         self.printing = self.printed = False
         self.print_message = ""
+        self.advice = []
         self.app.background(
             self.app.runtime.citizen.overview, on_result=self._show, on_error=self._unavailable
         )
+        # Advice is a help, not the account: when the centre cannot give it, the overview shows none.
+        self.app.background(self.app.runtime.citizen.advice, on_result=self._advise, on_error=lambda _e: None)
 
     def _show(self, view: OverviewView) -> None:
         self.view = view
         self.loading = False
+
+    def _advise(self, advice: list[AdviceView]) -> None:
+        self.advice = advice
+        self.render()
+
+    def render(self) -> None:
+        box = self.ids.advice
+        box.clear_widgets()
+        runtime = self.app.runtime
+        # A button only for a service this kiosk offers and has open now; otherwise the sentence alone.
+        open_now = {
+            offer.id for offer in runtime.policy.services() if offer.open and runtime.visit.offered(offer.id)
+        }
+        for advice in self.advice:
+            tile = ChoiceTile(
+                title=advice.text(self.app.locale), title_size=34, detail_size=28, min_height=120
+            )
+            if advice.action in open_now:
+                tile.detail = "› " + self.app.t(_ADVICE_ACTION[advice.action])
+                tile.bind(on_release=lambda _tile, service=advice.action: self.app.choose_service(service))
+            else:
+                tile.kind = "note"
+            box.add_widget(tile)
 
     def status_text(self, status: str) -> str:
         return _STATUS.get(status, status)
@@ -95,6 +132,8 @@ class OverviewScreen(_AccountScreen):
         self.loading = True
         self.printed = False
         self.print_message = ""
+        self.advice = []
+        self.ids.advice.clear_widgets()
 
 
 class DepositsScreen(_AccountScreen):
@@ -200,6 +239,18 @@ Builder.load_string(
                         caption: app.t("Account balance", app.locale)
                         code: root.view.balance if root.view else ""
                         code_color: theme.MONEY
+                    # The centre's advice for this citizen, under the balance; takes no room when there is none.
+                    KMuted:
+                        text: app.t("For you", app.locale) if root.advice else ""
+                        size_hint_y: None
+                        height: self.texture_size[1] if root.advice else 0
+                    BoxLayout:
+                        id: advice
+                        orientation: "vertical"
+                        size_hint_y: None
+                        height: self.minimum_height
+                        spacing: dp(16)
+                        padding: 0, 0, 0, dp(24) if root.advice else 0
                     FactRow:
                         label: app.t("Name", app.locale)
                         value: root.view.masked_name if root.view else ""

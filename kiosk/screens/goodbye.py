@@ -16,12 +16,14 @@ _AFTER_CARD_TAKEN_S = 2
 class GoodbyeScreen(KioskScreen):
     receipt = BooleanProperty(False)
     bank_card = BooleanProperty(False)  # the payee bank card is still in its reader
+    id_card = BooleanProperty(True)  # an ID card began the visit (a complaint may be made without one)
     # None until on_enter: when visits follow fast, on_leave (or a taken card) can come before it.
     _timer: Any = None
 
     def prepare(self, **params: Any) -> None:
         self.receipt = bool(params.get("receipt"))
         self.bank_card = bool(params.get("bank_card"))
+        self.id_card = bool(params.get("id_card", True))
 
     def on_enter(self, *_args: Any) -> None:
         self._cancel_timer()
@@ -61,7 +63,7 @@ Builder.load_string(
             KTitle:
                 font_size: sp(76)
                 color: theme.PRIMARY
-                text: app.t("Please take your ID card and receipt", app.locale) if root.receipt else app.t("Please take your ID card", app.locale)
+                text: (app.t("Please take your ID card and receipt", app.locale) if root.receipt else app.t("Please take your ID card", app.locale)) if root.id_card else (app.t("Please take your receipt", app.locale) if root.receipt else app.t("Thank you", app.locale))
             KTitle:
                 font_size: sp(56)
                 color: theme.PRIMARY
@@ -71,7 +73,8 @@ Builder.load_string(
                 text: app.t("Please take your bank card too", app.locale) if root.bank_card else ""
             IdCardPicture:
                 size_hint: None, None
-                size: dp(480), dp(300)
+                size: dp(480), dp(300) if root.id_card else 0
+                opacity: 1 if root.id_card else 0
                 pos_hint: {"center_x": 0.5}
             KText:
                 halign: "center"

@@ -21,6 +21,7 @@ _TITLES = {
     "certificate": (N_("Certificates"), N_("Deposit and loan proofs")),
     "password_change": (N_("Change password"), N_("Your query password")),
     "status": (N_("My applications"), N_("See how they stand")),
+    "complaint": (N_("Complaints and suggestions"), N_("No ID card needed")),
 }
 _WEEKDAYS = {
     "mon": N_("Monday"),
@@ -54,7 +55,7 @@ class HomeScreen(RenderedScreen):
     def _tile(self, offer: ServiceOffer) -> ChoiceTile:
         t = self.app.t
         title, detail = _TITLES[offer.id]
-        # Nine to a 1080x1920 panel, two to a row: each the same height (room for a title of two lines in
+        # Ten to a 1080x1920 panel, two to a row: each the same height (room for a title of two lines in
         # large English text), so that the rows stay even.
         tile = ChoiceTile(title=t(title), detail=t(detail), title_size=44, detail_size=27, min_height=250)
         tile.service = offer.id  # which it opens
@@ -93,7 +94,7 @@ Builder.load_string(
             KTitle:
                 text: app.t("Please choose a service", app.locale)
             NoticeBanner:
-            # Scrolls only when an operator's long notice leaves too little room for all nine in large text.
+            # Scrolls only when an operator's long notice leaves too little room for all ten in large text.
             FlowScroll:
                 GridLayout:
                     id: tiles

@@ -74,7 +74,7 @@ class PasswordScreen(KioskScreen):
         self.busy = True
         self.message = N_("Checking your password…")
         password = self._entry.take()
-        self.app.background(self.app.runtime.citizen.sign_in, password, on_result=self._signed_in,
+        self.app.background(self.app.runtime.visit.sign_in, password, on_result=self._signed_in,
                             on_error=self._failed)
 
     def _signed_in(self, result: SignInResult) -> None:

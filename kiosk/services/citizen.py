@@ -11,7 +11,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from kiosk.central import CentralClient, CentralError, CentralUnavailable
-from kiosk.central.models import Account, DepositRecord, Loan
+from kiosk.central.models import Account, AdviceItem, DepositRecord, Loan
 from kiosk.i18n import N_
 from kiosk.masking import format_fen, format_rate_bp, mask_id_number, mask_name
 
@@ -91,6 +91,20 @@ class OverviewView:
     year_deposits: str
     year_withdrawals: str
     has_loan: bool
+
+
+@dataclass(frozen=True)
+class AdviceView:
+    """One sentence of the centre's advice in both languages (the centre's own wording: it names nothing the
+    citizen's own screens do not show) and the service its button opens (None: no button)."""
+
+    code: str
+    zh: str
+    en: str
+    action: str | None
+
+    def text(self, locale: str) -> str:
+        return self.zh if locale == "zh_CN" else self.en
 
 
 @dataclass(frozen=True)
@@ -272,6 +286,15 @@ class CitizenService:
             raise Unavailable(str(exc)) from exc
         return _overview_view(account)
 
+    def advice(self) -> list[AdviceView]:
+        """The centre's advice for the overview, most urgent first; Unavailable when the centre fails (the
+        overview then shows none)."""
+        try:
+            items = self._central.advice(self._token())
+        except (CentralUnavailable, CentralError) as exc:
+            raise Unavailable(str(exc)) from exc
+        return [_advice_view(item) for item in items]
+
     def deposits(self, page: int = 1) -> DepositsView:
         try:
             result = self._central.deposits(self._token(), page=page, page_size=DEPOSIT_PAGE_SIZE)
@@ -331,6 +354,10 @@ def _overview_view(account: Account) -> OverviewView:
         year_withdrawals=format_fen(account.year_withdrawals_fen),
         has_loan=account.has_loan,
     )
+
+
+def _advice_view(item: AdviceItem) -> AdviceView:
+    return AdviceView(code=item.code, zh=item.zh, en=item.en, action=item.action)
 
 
 def _deposit_row(item: DepositRecord) -> DepositRow:

@@ -77,11 +77,12 @@ def file(
     kind: str,
     payload: dict[str, Any],
     key: str,
-    visit_ticket: str,
+    visit_ticket: str | None,
     wait_s: float = ANSWER_WAIT_S,
 ) -> Filed:
     """Store the transaction (durable when this returns) and wait up to `wait_s` for the centre's answer.
-    Blocking: call from a worker. Raises NotTaken when the kiosk cannot keep it."""
+    Blocking: call from a worker. Raises NotTaken when the kiosk cannot keep it. `visit_ticket` is None
+    only for what a citizen may file without signing in (a complaint or suggestion)."""
     from kiosk.offline_queue.errors import IdempotencyConflict, OutboxFull, OutboxUnavailable
     from kiosk.offline_queue.states import State
 

@@ -13,20 +13,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from kiosk.central import CentralClient
 from kiosk.services.applications import ApplicationsService
 from kiosk.services.appointments import AppointmentService
+from kiosk.services.background import Background
 from kiosk.services.catalogue import CatalogueCache
 from kiosk.services.certificates import CertificateService
-from kiosk.services.citizen import CardHolder, CardRefused, CitizenService
+from kiosk.services.citizen import CardHolder, CardRefused, CitizenService, SignIn, SignInResult
+from kiosk.services.complaints import ComplaintService
 from kiosk.services.filing import KioskParts
 from kiosk.services.password_change import PasswordChangeService
 from kiosk.services.pre_registration import PreRegistrationService
+from kiosk.services.rating import RatingService, booking_case_ref, query_case
+from kiosk.services.touchpoints import TouchpointRecorder
 from kiosk.services.withdrawal import WithdrawalService
 
-# Every service a citizen can choose on the home screen, and the screen that begins it. All of them need
-# the citizen signed in: a transaction carries the visit ticket of the sign-in.
+# Every service a citizen can choose on the home screen, and the screen that begins it. All but those in
+# OPEN_SERVICES need the citizen signed in: a transaction carries the visit ticket of the sign-in.
 SERVICE_SCREENS = {
     "overview": "overview",
     "deposits": "deposits",
@@ -37,9 +42,14 @@ SERVICE_SCREENS = {
     "certificate": "certificate",
     "password_change": "password_change",
     "status": "applications",
+    "complaint": "complaint",
 }
+# Services anyone may use without an ID card: a complaint or suggestion may be anonymous.
+OPEN_SERVICES = frozenset({"complaint"})
+# Queries: seeing the answer is the whole service, complete when the citizen leaves its screen.
+QUERY_SCREENS = {"overview": "overview", "deposits": "deposits", "loan": "loan", "applications": "status"}
 # Services that file a transaction: offered only while the kiosk can keep one (its outbox is open).
-TRANSACTION_SERVICES = frozenset({"withdrawal", "pre_registration"})
+TRANSACTION_SERVICES = frozenset({"withdrawal", "pre_registration", "complaint"})
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,20 @@ class VisitFlow:
         self.certificates = CertificateService(central, self.citizen, parts)
         self.password_change = PasswordChangeService(central, self.citizen)
         self.applications = ApplicationsService(central, self.citizen, parts, terminal_id)
+        # Touchpoints and ratings are enqueued on a lane of their own: never behind a slow centre call.
+        feedback = Background(workers=1, name="kiosk-feedback")
+        self.touchpoints = TouchpointRecorder(
+            lambda: parts.outbox, lambda: self.citizen.visit_ticket, now, feedback
+        )
+        self.rating = RatingService(
+            lambda: parts.outbox,
+            lambda: self.citizen.visit_ticket,
+            lambda: self.touchpoints.visit_id,
+            feedback,
+        )
+        self.complaints = ComplaintService(
+            parts, terminal_id, lambda: self.citizen.visit_ticket, lambda: self.touchpoints.visit_id
+        )
         # Set while a citizen is being served: configuration changes wait until it clears.
         self.active = threading.Event()
         self.pending_service = "overview"
@@ -89,9 +113,11 @@ class VisitFlow:
     def begin(self) -> None:
         """Someone is using the kiosk (left the attract screen): hold configuration changes back."""
         self.active.set()
+        self.touchpoints.start()
 
     def card_placed(self, holder: CardHolder) -> CardRefused | None:
         """An ID card was placed: the visit is theirs, or the reason it cannot be."""
+        self.touchpoints.start("id_card")
         self.begin()
         return self.citizen.card_placed(holder)
 
@@ -101,15 +127,71 @@ class VisitFlow:
 
     def choose(self, service: str) -> str:
         """The screen to show for a service chosen on the home screen: the service's, or the card screen
-        when the citizen has not signed in yet (they come back to it after)."""
+        when it needs a citizen who has not signed in yet (they come back to it after)."""
         if service not in SERVICE_SCREENS:
             raise ValueError(f"unknown service {service!r}")
         self.begin()
         self.pending_service = service
-        return SERVICE_SCREENS[service] if self.citizen.signed_in else "card"
+        self.touchpoints.service_entered(service)
+        if self.citizen.signed_in or service in OPEN_SERVICES:
+            return SERVICE_SCREENS[service]
+        return "card"
+
+    def sign_in(self, password: str) -> SignInResult:
+        """Check the password at the centre (blocking: call on a worker). Every outcome is a touchpoint, a
+        failure with its kind (wrong_password, locked, rate_limited, unavailable): the scorecard counts the
+        citizens who could not get in, not only those who did."""
+        result = self.citizen.sign_in(password)
+        if result.outcome is SignIn.OK:
+            self.touchpoints.record("signed_in")
+        else:
+            self.touchpoints.record("sign_in_failed", detail=result.outcome.value)
+        return result
 
     def after_sign_in(self) -> str:
         return SERVICE_SCREENS[self.pending_service]
+
+    # -- touchpoints and cases to rate ----------------------------------------------------------------
+
+    def completed(self, service: str, case_ref: str | None = None, *, rate: bool = True) -> None:
+        """A service reached its end (filed, printed, booked, changed, seen): its touchpoint, and with
+        `rate` its case waits for the citizen's rating before the goodbye. Without `case_ref` the case is
+        the service within the visit (a query, a statement printed, a password changed)."""
+        self.touchpoints.service_completed(service)
+        visit_id = self.touchpoints.visit_id
+        if case_ref is None and visit_id is not None:
+            case_ref = query_case(service, visit_id).case_ref
+        if rate and case_ref is not None:
+            self.rating.completed(service, case_ref)
+
+    def shown(self, screen: str, params: dict[str, Any]) -> None:
+        """A screen is about to show: the result screens say a service completed, with its case."""
+        if screen == "withdrawal_result" and params["submitted"].answer != "refused":
+            self.completed("withdrawal", params["submitted"].claim_number)
+        elif screen == "appointment_booked":
+            self.completed("appointment", booking_case_ref(params["booked"].appointment.booking_id))
+        elif screen == "pre_registration_done":
+            self.completed("pre_registration", params["registered"].code)
+        elif screen == "complaint_done" and params["lodged"].answer != "refused":
+            # Rating how a complaint was taken would ask the citizen twice about the same grievance.
+            self.completed("complaint", rate=False)
+
+    def leaving(self, screen: str) -> None:
+        """The citizen leaves `screen` for home or the goodbye: a query on it is complete (they have seen
+        it); a service still in use is abandoned there."""
+        service = QUERY_SCREENS.get(screen)
+        if service is not None and service == self.touchpoints.service:
+            self.completed(service)
+        self.touchpoints.service_left(screen)
+
+    def device_failed(self, device: str) -> None:
+        """A device (idcard, printer, bankcard) went out of order: counted against the visit it met."""
+        if self.active.is_set():
+            self.touchpoints.record("device_failure", detail=device)
+
+    def network_failed(self) -> None:
+        if self.active.is_set():
+            self.touchpoints.record("network_failure")
 
     def bank_card_left(self) -> bool:
         """Whether a bank card is still in the payee card reader: the goodbye asks the citizen to take it."""
@@ -126,6 +208,8 @@ class VisitFlow:
         """Forget the citizen at once, everywhere, on the caller's thread. Returns the session token for
         `citizen.close_session` to drop at the centre on a worker (None when nobody had signed in)."""
         with self._lock:
+            # Before the citizen is forgotten: the visit's last event still carries its ticket.
+            self.touchpoints.end()
             token = self.citizen.end_visit()
             for service in (
                 self.withdrawal,
@@ -134,6 +218,8 @@ class VisitFlow:
                 self.certificates,
                 self.password_change,
                 self.applications,
+                self.rating,
+                self.complaints,
             ):
                 service.wipe()
             self.pending_service = "overview"

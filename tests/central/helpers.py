@@ -121,3 +121,19 @@ class Statement:
     records: list[dict[str, Any]]
     loan: dict[str, Any] | None
     loan_code: str
+
+
+def without_appointments(base_url: str, cards: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
+    """The first `count` demo cards whose citizen has no appointment at all, past or booked: the seeded
+    counter history (central_server/seed_history.py) gives most citizens some."""
+    chosen: list[dict[str, Any]] = []
+    for card in cards:
+        kiosk = Kiosk(base_url)
+        kiosk.authenticate()
+        if kiosk.login(card["id_number"], card["name"], password_of(card)).status_code != 200:
+            continue
+        if not kiosk.data("GET", "/v1/citizen/appointments"):
+            chosen.append(card)
+            if len(chosen) == count:
+                return chosen
+    raise AssertionError(f"the seed has fewer than {count} citizens without appointments")

@@ -11,7 +11,7 @@ import pytest
 from central_server.app import DEFAULT_SEED, create_app
 from central_server.testing import RunningServer, serve_in_thread
 
-from .helpers import FIXED_NOW, LENIENT, TERMINALS, FakeClock, Kiosk, password_of
+from .helpers import FIXED_NOW, LENIENT, TERMINALS, FakeClock, Kiosk, password_of, without_appointments
 
 # FIXED_NOW is Friday 2026-11-27, 11:00 in the centre.
 MONDAY = "2026-11-30"
@@ -134,9 +134,10 @@ def test_booking_listing_and_cancelling(server: RunningServer, cards: list[dict[
 def test_only_the_citizens_own_appointment_can_be_cancelled(
     server: RunningServer, cards: list[dict[str, Any]]
 ) -> None:
-    owner = signed_in(server, cards[2])
+    free = without_appointments(server.base_url, cards, 2)
+    owner = signed_in(server, free[0])
     booking_id = book(owner, "2026-12-03", "10:00-10:30").json()["data"]["booking_id"]
-    other = signed_in(server, cards[3])
+    other = signed_in(server, free[1])
     response = other.call("DELETE", f"/v1/citizen/appointments/{booking_id}")
     assert response.status_code == 404 and response.json()["code"] == "not_found"
     assert [row["state"] for row in owner.data("GET", "/v1/citizen/appointments")] == ["booked"]
@@ -180,7 +181,7 @@ def test_bookings_the_centre_refuses(
 def test_two_places_go_to_exactly_two_of_many_kiosks_booking_at_once(
     server: RunningServer, cards: list[dict[str, Any]]
 ) -> None:
-    contenders = [signed_in(server, card) for card in cards[10:26]]
+    contenders = [signed_in(server, card) for card in without_appointments(server.base_url, cards, 16)]
     start = threading.Barrier(len(contenders))
     codes: list[str] = []
 

@@ -115,10 +115,16 @@ def test_what_is_stored_is_trimmed_and_nfc_never_the_payload_as_sent(
 
 
 def test_defaults_are_stored_as_the_model_fills_them(kiosk: Kiosk, demo_app: FastAPI) -> None:
-    sent = {"category": "complaint", "text": "  测试投诉  "}
+    sent = {"category": "complaint", "topic": "other", "text": "  测试投诉  "}
     result = _send(kiosk, "complaint_suggestion", sent)
     record = json.loads(stored(demo_app, result["idempotency_key"]).payload or "")
-    assert record == {"category": "complaint", "text": "测试投诉", "contact_phone": None}
+    assert record == {
+        "category": "complaint",
+        "topic": "other",
+        "text": "测试投诉",
+        "contact_phone": None,
+        "visit_id": None,
+    }
 
 
 # -- the property -------------------------------------------------------------------------------------------
@@ -137,7 +143,9 @@ _VALID: dict[str, Callable[[Visitor], dict[str, Any]]] = {
     },
     "touchpoint_event": lambda _visitor: {
         "visit_id": "v1",
-        "event": "shown",
+        "channel": "kiosk",
+        "event": "service_entered",
+        "service": "deposits",
         "screen": "home",
         "at": CREATED,
     },

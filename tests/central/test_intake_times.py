@@ -47,7 +47,7 @@ def _send(kiosk: Kiosk, *items: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _touchpoint(at: str) -> dict[str, Any]:
-    return {"visit_id": "v1", "event": "shown", "screen": "home", "at": at}
+    return {"visit_id": "v1", "channel": "kiosk", "event": "visit_started", "screen": "home", "at": at}
 
 
 def test_the_same_wall_time_in_two_offsets_is_stored_eight_hours_apart(kiosk: Kiosk, app: FastAPI) -> None:

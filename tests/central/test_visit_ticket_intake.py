@@ -14,7 +14,7 @@ from central_server.app import DEFAULT_SEED, create_app
 from central_server.models import Account, Citizen
 from central_server.testing import RunningServer, serve_in_thread
 from central_server.withdrawal_rules import PROPERTY_FEE_CAP_FEN
-from tests.offline_queue.synthetic import withdrawal
+from tests.offline_queue.synthetic import rating, withdrawal
 
 from .helpers import FIXED_NOW, TERMINALS, FakeClock, Kiosk
 from .test_intake import PATH, filer, intake_item, stored
@@ -113,10 +113,9 @@ def test_an_item_made_outside_the_tickets_life_is_refused(kiosk: Kiosk, visitor:
 
 
 def test_a_rating_may_carry_the_ticket_and_is_checked_by_it(kiosk: Kiosk, visitor: Visitor) -> None:
-    rating = {"score": 5, "channel": 5, "rating_round": 1, "rater_type": "individual", "service_code": "Q"}
-    assert _answer(kiosk, intake_item("rating", rating, visitor=visitor))["status"] == "accepted"
-    assert _answer(kiosk, intake_item("rating", rating))["status"] == "accepted"
-    forged = {**intake_item("rating", rating), "visit_ticket": visitor.ticket + "x"}
+    assert _answer(kiosk, intake_item("rating", rating(RNG), visitor=visitor))["status"] == "accepted"
+    assert _answer(kiosk, intake_item("rating", rating(RNG)))["status"] == "accepted"
+    forged = {**intake_item("rating", rating(RNG)), "visit_ticket": visitor.ticket + "x"}
     _refused(kiosk, forged, "visit ticket forged")
 
 

@@ -61,14 +61,20 @@ def pre_registration(rng: random.Random) -> dict[str, Any]:
 
 
 def rating(rng: random.Random) -> dict[str, Any]:
+    """A first-round rating of a query, as the kiosk files it: a case of its own (the centre takes one
+    rating per case and round), reasons only with a bad score."""
+    score = rng.randrange(1, 6)
+    visit_id = f"v{rng.randrange(16**16):016x}"
     return {
-        "score": rng.randrange(1, 6),
-        "detail_codes": ["R01"],
-        "text": "测试评价",
+        "score": score,
+        "detail_codes": ["slow"] if score <= 2 else [],
+        "text": "",
         "channel": 5,
         "rating_round": 1,
         "rater_type": "individual",
-        "service_code": "Q01",
+        "service_code": "deposits",
+        "visit_id": visit_id,
+        "case_ref": f"deposits-{visit_id}",
     }
 
 

@@ -17,7 +17,7 @@ from kiosk.devices.printer.layout import COLUMNS_58MM, COLUMNS_80MM, PAPER_GEOME
 from kiosk.devices.printer.virtual import PrintedJob, VirtualPrinter
 from kiosk.masking import format_fen
 from kiosk.receipts import samples, templates
-from kiosk.receipts.data import PreRegistrationData, WithdrawalSlipData
+from kiosk.receipts.data import ComplaintSlipData, PreRegistrationData, WithdrawalSlipData
 from kiosk.receipts.model import Cut, QrCode, Receipt, Text
 
 COLUMNS = (COLUMNS_58MM, COLUMNS_80MM)
@@ -141,9 +141,9 @@ def test_an_aware_time_prints_as_the_citizens_clock_shows_it() -> None:
     assert "                  2026年11月28日" in paper  # the seal's date is the same day
 
 
-@pytest.mark.parametrize("data", [samples.WITHDRAWAL, samples.PRE_REGISTRATION])
+@pytest.mark.parametrize("data", [samples.WITHDRAWAL, samples.PRE_REGISTRATION, samples.COMPLAINT])
 def test_a_status_other_than_accepted_or_waiting_is_refused(
-    data: WithdrawalSlipData | PreRegistrationData,
+    data: WithdrawalSlipData | PreRegistrationData | ComplaintSlipData,
 ) -> None:
     with pytest.raises(ValueError, match=r"status 'sent' is not 'accepted' .* or 'waiting'"):
         dataclasses.replace(data, status="sent")  # type: ignore[arg-type]
@@ -173,6 +173,20 @@ def test_the_pre_registration_slip_shows_the_readable_code_and_the_materials() -
     assert "7KQD-M3XA" in [line.strip() for line in lines]
     assert "有效期至：            2026-12-27" in lines
     assert "2. 退休证或退休审批表" in lines
+
+
+def test_the_complaint_slip_puts_the_reference_first_and_the_phone_masked_with_the_callback() -> None:
+    lines = [line.strip() for line in _printed(samples.SAMPLES["complaint_slip"](COLUMNS_58MM)).lines()]
+    assert lines.index("受理编号") + 1 == lines.index("7KQD-M3XA") < lines.index("类别：" + " " * 22 + "投诉")
+    assert "回电号码：           138****1234" in lines and samples.PHONE not in "".join(lines)
+    assert "我们将在1个工作日内" in lines
+
+
+def test_a_suggestion_without_a_phone_says_nobody_will_call() -> None:
+    slip = samples.SAMPLES["suggestion_slip_waiting"](COLUMNS_58MM)
+    lines = [line.strip() for line in _printed(slip).lines()]
+    assert "您未留电话，中心不回电。" in lines and not any("回电号码" in line for line in lines)
+    assert "本机已受理，待发送至中心" in lines and not any("业务进度" in line for line in lines)
 
 
 CODES = {
@@ -234,6 +248,7 @@ def test_reprs_never_show_personal_data() -> None:
             samples.APPOINTMENT,
             samples.CANCELLATION,
             samples.PRE_REGISTRATION,
+            samples.COMPLAINT,
             samples.CERTIFICATE,
             samples.LOAN_SETTLED,
             samples.STATEMENT,

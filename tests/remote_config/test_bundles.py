@@ -50,6 +50,7 @@ def test_a_good_bundle_passes_and_survives_reserialisation(
         "certificate",
         "status",
         "password_change",
+        "complaint",
     ]
 
 

@@ -17,7 +17,9 @@ def _policy(at: datetime) -> KioskPolicy:
 def test_local_defaults_without_a_bundle() -> None:
     policy = _policy(datetime(2026, 11, 27, 10, 0, tzinfo=CENTRE_TIME))
     assert [offer.id for offer in policy.services()] == list(SERVICE_IDS)
-    assert {"withdrawal", "appointment", "pre_registration", "certificate", "status"} <= set(SERVICE_IDS)
+    assert {"withdrawal", "appointment", "pre_registration", "certificate", "status", "complaint"} <= set(
+        SERVICE_IDS
+    )
     assert policy.idle_timeout_s == 60 and policy.notices() == [] and policy.languages == ["zh_CN", "en"]
 
 

@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
 # Every service the home screen can offer, in the order of kiosk/remote_config/schema.py (no remote
 # configuration is applied in this run, so that order stands).
-NINE_TILES = [
+TEN_TILES = [
     "账户查询",
     "缴存明细",
     "贷款查询",
@@ -43,6 +43,7 @@ NINE_TILES = [
     "打印证明",
     "修改密码",
     "业务进度",
+    "投诉建议",
 ]
 
 
@@ -173,16 +174,16 @@ class ServicesDriver(Driver):
         self.tap_text("点击屏幕开始")
         self.wait_screen("home")
         titles = self.tile_titles()
-        self.check(f"all nine services in the configured order, got {titles}", titles == NINE_TILES)
-        self.check("nine tiles fit the screen", self.tiles_fit())
+        self.check(f"all ten services in the configured order, got {titles}", titles == TEN_TILES)
+        self.check("ten tiles fit the screen", self.tiles_fit())
         self.shot("01_home")
         self.tap_text("大字")
         self.wait_for("large text", lambda: app.text_scale > 1)
-        self.check("nine tiles fit in large text", self.tiles_fit())
+        self.check("ten tiles fit in large text", self.tiles_fit())
         self.shot("02_home_large_text")
         self.tap_text("English")
         self.wait_for("English", lambda: app.locale == "en")
-        self.check("nine tiles fit in large English text", self.tiles_fit())
+        self.check("ten tiles fit in large English text", self.tiles_fit())
         self.shot("03_home_english_large_text")
         self.tap_text("Normal text")
         self.wait_for("normal text", lambda: app.text_scale == 1)
@@ -234,8 +235,8 @@ class ServicesDriver(Driver):
         self.in_english("09c_appointment_booked_english")
         shutil.copy(slip.png, self.out / "svc_09b_appointment_slip.png")
         self.booked_number = number
-        self.tap_text("完成")
-        self.wait_screen("goodbye")
+        offered = self.leave("完成", {"appointment": "满意"})
+        self.check(f"the booking offered for rating, got {offered}", offered == ["appointment"])
         self.check("the goodbye reminds of the slip", self.ui(lambda: app.screen("goodbye").receipt))
         self.shot("10_goodbye_with_slip")
         self.end_visit_and_take_card()
@@ -287,7 +288,8 @@ class ServicesDriver(Driver):
         (slip,) = self.new_jobs(before)
         self.check("the slip carries the code", registered.code in slip.text)
         self.shot("16_pre_registered")
-        self.tap_text("完成")
+        offered = self.leave("完成")
+        self.check(f"the pre-registration offered for rating, got {offered}", offered == ["pre_registration"])
         self.end_visit_and_take_card()
 
     def pre_register_offline_and_see_it_arrive(self) -> None:
@@ -343,8 +345,9 @@ class ServicesDriver(Driver):
         self.tap_text("大字")
         self.in_english("20b_applications_english_large_text")
         self.tap_text("标准字")
-        self.tap_text("退出")
-        self.wait_screen("goodbye")
+        offered = self.leave("退出")
+        done = ["pre_registration", "status"]
+        self.check(f"each service done offered for rating, got {offered}", offered == done)
 
 
 def main() -> int:

@@ -227,7 +227,8 @@ class WithdrawalDriver(Driver):
         self.check("the slip carries the card masked", debit in job.text)
         shutil.copy(job.png, self.out / "w07b_withdrawal_slip.png")
         self.facts["claim_number"] = submitted.claim_number
-        self.tap_text("完成")
+        offered = self.leave("完成", {"withdrawal": "非常满意"})
+        self.check(f"the withdrawal offered for rating, got {offered}", offered == ["withdrawal"])
         self.facts["goodbye_reminds_receipt"] = self.leave_through_goodbye("w08_goodbye_receipt")
         self.check("the goodbye reminds of the bank card left in its reader", self.bank_card_reminded)
 
@@ -264,7 +265,8 @@ class WithdrawalDriver(Driver):
         page = requests.get(f"{self.parts.base_url}/verify/{code}", timeout=10)
         self.facts["verify_status"] = page.status_code
         self.facts["verification_code"] = code
-        self.tap_text("完成")
+        offered = self.leave("完成")
+        self.check(f"the certificate offered for rating, got {offered}", offered == ["certificate"])
         self.leave_through_goodbye()
 
     def password_change(self, citizen: Any) -> None:
@@ -297,7 +299,8 @@ class WithdrawalDriver(Driver):
         self.type_digits(screen, NEW_PASSWORD)
         self.wait_for("the password changed", lambda: app.screen(screen).step == "changed")
         self.shot("p04_password_changed")
-        self.tap_text("完成")
+        offered = self.leave("完成", {"password_change": "基本满意"})
+        self.check(f"the password change offered for rating, got {offered}", offered == ["password_change"])
         self.leave_through_goodbye()
 
         # The new password is the one that signs in now.
@@ -307,7 +310,7 @@ class WithdrawalDriver(Driver):
         self.wait_screen("overview")
         self.facts["signed_in_with_new_password"] = True
         self.shot("p05_signed_in_with_new_password")
-        self.tap_text("退出")
+        self.leave("退出")
         self.leave_through_goodbye()
 
 

@@ -64,8 +64,7 @@ def _fault_in_a_screen_callback(driver: Driver) -> None:
     # The kiosk carries on: the next citizen (here the same card, placed again) is served.
     driver.remove_card()
     _sign_in_at_the_reader(driver, lambda c: not c.tags)
-    driver.tap_text("退出")
-    driver.wait_screen("goodbye")
+    driver.leave("退出")
     driver.remove_card()
     driver.wait_screen("attract", timeout=10)
 
@@ -136,8 +135,7 @@ def _next_visit_survives_a_slow_end(driver: Driver) -> None:
     driver.check("it is still their visit", driver.ui(lambda: runtime.citizen.holder.name) == name)
     driver.check("their visit is still active", runtime.visit_active.is_set())
     driver.check("still on their account", driver.ui(lambda: app.sm.current) == "overview")
-    driver.tap_text("退出")
-    driver.wait_screen("goodbye")
+    driver.leave("退出")
     driver.parts.emulator.remove_card()
     driver.steps.append("next_visit_survives_a_slow_end")
 

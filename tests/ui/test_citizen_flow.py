@@ -32,6 +32,7 @@ EXPECTED = [
     "10_home_after_remote_config",
     "11_loan",
     "12_idle_countdown",
+    "12a_overview_advice",
     "13_centre_unavailable",
 ]
 
