@@ -21,6 +21,11 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
+from kiosk.services.complaints import PHONE as COMPLAINT_PHONE
+from kiosk.services.complaints import TOPICS
+from kiosk.services.rating import DISSATISFIED_AT_MOST, REASON_CODES
+from kiosk.services.rating import PHONE as RATING_PHONE
+
 # What any step may end with besides its own codes: no signed-in citizen where one is needed, the centre
 # out of reach, or something the kiosk did not expect (logged with its traceback).
 COMMON_CODES = frozenset({"not_signed_in", "unavailable", "error"})
@@ -226,6 +231,54 @@ class ApplicationState(StepBase):
     fail_codes = frozenset({"nothing_filed", "not_listed"})
 
 
+class Rate(StepBase):
+    do: Literal["rate"]
+    # nothing_to_rate: no completed case waits; refused: the rating service would not file it.
+    fail_codes = frozenset({"nothing_to_rate", "refused"})
+    score: int = Field(ge=1, le=5)
+    reasons: list[str] = Field(default_factory=list, max_length=len(REASON_CODES))
+    phone: str | None = Field(default=None, pattern=RATING_PHONE.pattern, repr=False)
+
+    @field_validator("reasons")
+    @classmethod
+    def _reasons(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - REASON_CODES)
+        if unknown:
+            raise ValueError(f"unknown reason {unknown[0]!r} (one of: {_listed(REASON_CODES)})")
+        return value
+
+    @model_validator(mode="after")
+    def _dissatisfied_only(self) -> Rate:
+        # As the rating screen: only a score of 2 or less asks why, and offers a call back.
+        if self.score > DISSATISFIED_AT_MOST and (self.reasons or self.phone is not None):
+            raise ValueError(f"a score of {self.score} carries no reasons and no phone (only 1 or 2 do)")
+        return self
+
+
+class SkipRating(StepBase):
+    do: Literal["skip_rating"]
+    fail_codes = frozenset({"nothing_to_rate"})
+
+
+TOPIC_CODES = frozenset(topic.code for topic in TOPICS)
+
+
+class Complaint(StepBase):
+    do: Literal["complaint"]
+    ok_codes = frozenset({"accepted", "waiting"})
+    fail_codes = frozenset({"refused", "not_taken", "not_offered"})
+    category: Literal["complaint", "suggestion"]
+    topic: str = Field(min_length=1, max_length=32)
+    phone: str | None = Field(default=None, pattern=COMPLAINT_PHONE.pattern, repr=False)
+
+    @field_validator("topic")
+    @classmethod
+    def _topic(cls, value: str) -> str:
+        if value not in TOPIC_CODES:
+            raise ValueError(f"unknown topic {value!r} (one of: {_listed(TOPIC_CODES)})")
+        return value
+
+
 class End(StepBase):
     do: Literal["end"]
 
@@ -245,6 +298,9 @@ Step = Annotated[
     | Certificate
     | PasswordChange
     | ApplicationState
+    | Rate
+    | SkipRating
+    | Complaint
     | End,
     Field(discriminator="do"),
 ]
@@ -263,6 +319,9 @@ STEP_NAMES = (
     "certificate",
     "password_change",
     "application_state",
+    "rate",
+    "skip_rating",
+    "complaint",
     "end",
 )
 
@@ -390,6 +449,7 @@ _NOT_AN_OBJECT = (
 _PATTERN_WORDS = {
     _DIGITS6: "must be six digits, as typed on the keypad",
     r"^[0-9]{17}[0-9X]$": "must be an 18-character resident ID number (17 digits and a digit or X)",
+    RATING_PHONE.pattern: "must be a mainland mobile (11 digits from 13) or a fixed line with its area code",
 }
 
 

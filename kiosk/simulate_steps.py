@@ -22,7 +22,7 @@ from kiosk.devices.bankcard.reader import SimBankCardReader
 from kiosk.devices.bankcard.virtual_card import CardProfile, VirtualCard
 from kiosk.devices.idcard.card import id_check_char
 from kiosk.devices.idcard.reader import SimIdCardReader
-from kiosk.masking import mask_bank_card, mask_id_number
+from kiosk.masking import mask_bank_card, mask_id_number, mask_phone
 from kiosk.runtime import Runtime
 from kiosk.services.appointments import AppointmentRefused, AppointmentView, DayView
 from kiosk.services.certificates import CertificateRefused, statement_periods
@@ -34,6 +34,8 @@ from kiosk.services.idcard import CardEvent, CardPlaced, CardTaken, CardUnreadab
 from kiosk.services.password_change import Change
 from kiosk.services.payee_card import PayeeCardRefused
 from kiosk.services.policy import CENTRE_TIME
+from kiosk.services.rating import RatingRefused
+from kiosk.services.visit import QUERY_SCREENS
 from kiosk.services.withdrawal import AmountRefused
 from kiosk.simulate_script import (
     BANK_CARD_KINDS,
@@ -43,6 +45,7 @@ from kiosk.simulate_script import (
     BankCardStep,
     CancelAppointment,
     Certificate,
+    Complaint,
     Confirm,
     End,
     IdCardStep,
@@ -51,7 +54,9 @@ from kiosk.simulate_script import (
     PasswordChange,
     PlaceIdCard,
     PreRegistration,
+    Rate,
     Service,
+    SkipRating,
     StepBase,
     Withdrawal,
 )
@@ -223,7 +228,8 @@ def _id_card(step: IdCardStep, hands: KioskHands, _memory: VisitMemory) -> Outco
 @_handles(Password)
 def _password(step: Password, hands: KioskHands, _memory: VisitMemory) -> Outcome:
     try:
-        result = hands.runtime.citizen.sign_in(step.digits)
+        # Through the visit, as the keypad screen: each outcome is a touchpoint.
+        result = hands.runtime.visit.sign_in(step.digits)
     except NotSignedIn:  # no card placed: the keypad is not even shown
         return Outcome("no_card")
     data = {} if result.attempts_left is None else {"attempts_left": result.attempts_left}
@@ -249,7 +255,11 @@ def _service(step: Service, hands: KioskHands, _memory: VisitMemory) -> Outcome:
         return Outcome("not_offered")
     if visit.choose(name) == "card":  # the kiosk asks for the ID card first
         return Outcome("not_signed_in")
-    return Outcome("ok", _first_screen(name, runtime))
+    shown = _first_screen(name, runtime)
+    if name in QUERY_SCREENS.values():
+        # A script never leaves a screen: the query is complete once its answer was shown.
+        visit.completed(name)
+    return Outcome("ok", shown)
 
 
 def _first_screen(name: str, runtime: Runtime) -> dict[str, Any]:
@@ -368,6 +378,7 @@ def _confirm(_step: Confirm, hands: KioskHands, memory: VisitMemory) -> Outcome:
     receipt = None
     if submitted.printed:
         receipt = Receipt("withdrawal_slip", submitted.claim_number, submitted.answer)
+    hands.runtime.visit.shown("withdrawal_result", {"submitted": submitted})
     return Outcome(submitted.answer, data, receipt)
 
 
@@ -396,6 +407,7 @@ def _appointment(step: Appointment, hands: KioskHands, memory: VisitMemory) -> O
     except AppointmentRefused as exc:
         return Outcome(exc.code, data)
     view = booked.appointment
+    hands.runtime.visit.shown("appointment_booked", {"booked": booked})
     memory.booked = view
     memory.last_number = view.call_number
     data.update(call_number=view.call_number, printed=booked.printed)
@@ -453,6 +465,7 @@ def _pre_registration(step: PreRegistration, hands: KioskHands, memory: VisitMem
     except NotTaken:
         return Outcome("not_taken", data)
     memory.last_number = registered.code
+    hands.runtime.visit.shown("pre_registration_done", {"registered": registered})
     data.update(
         registration_code=registered.code,
         valid_until=registered.valid_until.isoformat(),
@@ -475,6 +488,7 @@ def _certificate(step: Certificate, hands: KioskHands, _memory: VisitMemory) -> 
     data = {"kind": step.kind, "verification_code": printed.code, "printed": printed.printed}
     if not printed.printed:
         return Outcome("not_printed", data)
+    hands.runtime.visit.completed("certificate", printed.code)  # complete when printed, as on the kiosk
     return Outcome("ok", data, Receipt(f"{step.kind}_certificate", printed.code, "issued"))
 
 
@@ -483,7 +497,10 @@ def _password_change(step: PasswordChange, hands: KioskHands, _memory: VisitMemo
     hands.runtime.citizen.signed_in_citizen()  # the service asks only once the entries match
     result = hands.runtime.visit.password_change.change(step.old, step.new, step.again or step.new)
     data = {} if result.attempts_left is None else {"attempts_left": result.attempts_left}
-    return Outcome("ok" if result.outcome is Change.CHANGED else result.outcome.value, data)
+    if result.outcome is Change.CHANGED:
+        hands.runtime.visit.completed("password_change")
+        return Outcome("ok", data)
+    return Outcome(result.outcome.value, data)
 
 
 @_handles(ApplicationState)
@@ -496,6 +513,56 @@ def _application_state(_step: ApplicationState, hands: KioskHands, memory: Visit
     if item is None:
         return Outcome("not_listed" if listing.complete else "unavailable", {"number": number})
     return Outcome(item.state, {"number": number, "kind": item.kind})
+
+
+# -- the rating before the goodbye, complaints and suggestions --------------------------------------------
+
+
+@_handles(Rate)
+def _rate(step: Rate, hands: KioskHands, _memory: VisitMemory) -> Outcome:
+    rating = hands.runtime.visit.rating
+    case = rating.next_case()  # as the rating screen: the oldest completed case not yet rated
+    if case is None:
+        return Outcome("nothing_to_rate")
+    data: dict[str, Any] = {"service": case.service, "case_ref": case.case_ref, "score": step.score}
+    if step.reasons:
+        data["reasons"] = list(step.reasons)
+    if step.phone is not None:
+        data["phone"] = mask_phone(step.phone)
+    try:
+        rating.rate(case, step.score, step.reasons, step.phone)
+    except RatingRefused as exc:
+        return Outcome("refused", {**data, "why": str(exc)})
+    return Outcome("ok", data)
+
+
+@_handles(SkipRating)
+def _skip_rating(_step: SkipRating, hands: KioskHands, _memory: VisitMemory) -> Outcome:
+    rating = hands.runtime.visit.rating
+    case = rating.next_case()
+    if case is None:
+        return Outcome("nothing_to_rate")
+    rating.skip(case)
+    return Outcome("ok", {"service": case.service, "case_ref": case.case_ref})
+
+
+@_handles(Complaint)
+def _complaint(step: Complaint, hands: KioskHands, _memory: VisitMemory) -> Outcome:
+    visit = hands.runtime.visit
+    data: dict[str, Any] = {"category": step.category, "topic": step.topic}
+    if not visit.offered("complaint"):
+        return Outcome("not_offered", data)
+    visit.choose("complaint")  # open to anyone: no ID card, no password
+    try:
+        lodged = visit.complaints.lodge(step.category, step.topic, step.phone)
+    except NotTaken:
+        return Outcome("not_taken", data)
+    visit.shown("complaint_done", {"lodged": lodged})
+    data.update(reference=lodged.reference, printed=lodged.printed)
+    if lodged.masked_phone:
+        data["phone"] = lodged.masked_phone
+    receipt = Receipt("complaint_slip", lodged.reference, lodged.answer) if lodged.printed else None
+    return Outcome(lodged.answer, data, receipt)
 
 
 @_handles(End)

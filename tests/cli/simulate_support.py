@@ -23,6 +23,7 @@ KIOSK_SECRET = "test-secret-synthetic"
 OTHER_KIOSK = "KIOSK-DEMO-02"
 UNREACHABLE = "http://127.0.0.1:9"  # the kiosk_settings fixture's centre
 INTAKE = "/v1/intake/batch"
+OPERATOR_TOKEN = "operator-token-synthetic"
 
 
 class IntakeGate:
@@ -42,8 +43,10 @@ class IntakeGate:
 
 def centre_app(gate: IntakeGate) -> FastAPI:
     """The demo centre on the real clock (the kiosk's visit tickets are timed by it), knowing the test
-    kiosk and the two demo terminals."""
-    app = create_app(demo=True, terminals={**TERMINALS, KIOSK_ID: KIOSK_SECRET})
+    kiosk and the two demo terminals, with an operator to read its follow-up cases."""
+    app = create_app(
+        demo=True, terminals={**TERMINALS, KIOSK_ID: KIOSK_SECRET}, operator_tokens=[OPERATOR_TOKEN]
+    )
     app.middleware("http")(gate)
     return app
 

@@ -13,6 +13,7 @@ import requests
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from central_server.crm.models import Complaint, Rating, Touchpoint
 from central_server.models import IntakeRecord
 from central_server.testing import RunningServer, serve_in_thread
 from kiosk.offline_queue.forwarder import Forwarder
@@ -23,6 +24,7 @@ from kiosk.runtime import build_central_client
 from kiosk.settings import load_settings
 
 from .simulate_support import (
+    OPERATOR_TOKEN,
     Citizen,
     DemoCitizens,
     IntakeGate,
@@ -280,6 +282,91 @@ def test_a_deposit_certificate_is_printed_with_a_code_the_verify_page_knows(
     assert page.status_code == 200 and citizen.id_number not in page.text
 
 
+def _deliver(settings: Path) -> None:
+    """Send what the kiosk's outbox still holds, as its forwarder does on the next start: a rating filed
+    just before the goodbye may still be there when the run stops (the kiosk keeps it, durable)."""
+    kiosk = load_settings(settings)
+    outbox = Outbox.open(kiosk.kiosk.data_dir, key_file=kiosk.outbox.key_file)
+    client = build_central_client(kiosk)
+    try:
+        forwarder = Forwarder(outbox, client)
+        while forwarder.step() == 0.0:
+            pass
+    finally:
+        client.close()
+        outbox.close()
+
+
+def test_a_visit_rated_very_dissatisfied_with_a_phone_opens_a_follow_up_case_at_the_centre(
+    settings: Path, citizens: DemoCitizens, centre: RunningServer, app: FastAPI
+) -> None:
+    citizen = citizens.take()
+    sign_in = signed_in(citizen)
+    steps = [
+        *sign_in[:2],
+        {"do": "password", "digits": "000000", "expect": "wrong_password"},
+        sign_in[2],
+        {"do": "rate", "score": 5, "expect": "nothing_to_rate"},  # nothing completed yet
+        {"do": "service", "name": "overview"},
+        {"do": "rate", "score": 1, "reasons": ["slow", "not_solved"], "phone": "13800138000"},
+        {"do": "skip_rating", "expect": "nothing_to_rate"},  # each case is asked about once
+        {"do": "end"},
+    ]
+    run = simulate(settings, {"visits": [{"steps": steps}]})
+    assert run.returncode == 0, run.stderr
+    rated = run.step("rate")["data"]
+    assert rated["service"] == "overview" and rated["phone"] == "138****8000"
+    assert "13800138000" not in run.stdout + run.stderr
+    case_ref = rated["case_ref"]
+    _deliver(settings)
+
+    answer = requests.get(
+        f"{centre.base_url}/v1/admin/cases?state=all",
+        headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    [case] = [c for c in answer.json()["data"] if c["case_ref"] == case_ref]
+    assert (case["state"], case["callback_phone"], case["reasons"]) == (
+        "open",
+        "138****8000",
+        ["slow", "not_solved"],
+    )
+    # The simulated sign-ins were recorded as the keypad screen records them: the failure with its kind.
+    with app.state.context.db.transaction() as session:
+        visit_id = session.scalars(select(Rating.visit_id).where(Rating.case_ref == case_ref)).one()
+        touchpoints = session.scalars(
+            select(Touchpoint).where(Touchpoint.visit_id == visit_id).order_by(Touchpoint.id)
+        ).all()
+        sign_ins = [(t.event, t.detail) for t in touchpoints if t.event.startswith("sign")]
+    assert sign_ins == [("sign_in_failed", "wrong_password"), ("signed_in", None)]
+
+
+def test_an_anonymous_complaint_prints_the_reference_the_centre_files_it_under(
+    settings: Path, app: FastAPI
+) -> None:
+    steps = [
+        {"do": "complaint", "category": "complaint", "topic": "self_service_kiosk", "phone": "13800138000"},
+        {"do": "end"},
+    ]
+    run = simulate(settings, {"visits": [{"steps": steps}]})
+    assert run.returncode == 0, run.stderr
+    lodged = run.step("complaint")
+    assert (lodged["code"], lodged["data"]["phone"], lodged["data"]["printed"]) == (
+        "accepted",
+        "138****8000",
+        True,
+    )
+    reference = lodged["data"]["reference"]
+    assert run.report["visits"][0]["receipts"] == [
+        {"kind": "complaint_slip", "number": reference, "status": "accepted"}
+    ]
+    assert "13800138000" not in run.stdout + run.stderr
+    with app.state.context.db.transaction() as session:
+        filed = session.scalars(select(Complaint).where(Complaint.reference == reference)).one()
+        assert (filed.citizen_ref, filed.topic, filed.category) == (None, "self_service_kiosk", "complaint")
+
+
 @pytest.mark.parametrize(
     ("script", "problem"),
     [
@@ -294,6 +381,14 @@ def test_a_deposit_certificate_is_printed_with_a_code_the_verify_page_knows(
         ),
         ('{"visits": [{"steps": [{"do": "end", "do": "id_card"}]}]}', "the key 'do' is given twice"),
         ('{"visits": [', "not valid JSON: Expecting value at line 1, column 13"),
+        (
+            '{"visits": [{"steps": [{"do": "rate", "score": 4, "reasons": ["slow"]}]}]}',
+            "visit 1, step 1 (rate): a score of 4 carries no reasons and no phone",
+        ),
+        (
+            '{"visits": [{"steps": [{"do": "complaint", "category": "complaint", "topic": "weather"}]}]}',
+            "visit 1, step 1 (complaint): topic: unknown topic 'weather'",
+        ),
     ],
 )
 def test_a_bad_script_is_refused_in_one_line_before_anything_runs(

@@ -34,6 +34,11 @@ FIELDS = (
     "old",
     "new",
     "again",
+    "score",
+    "reasons",
+    "phone",
+    "category",
+    "topic",
 )
 # Values that make a field valid now and then, so that generated steps reach every validator.
 LIKELY = st.sampled_from(
@@ -54,7 +59,14 @@ LIKELY = st.sampled_from(
         "status",
         "ok",
         "credit_card",
+        "slow",
+        ["not_solved"],
+        "13800138000",
+        "complaint",
+        "self_service_kiosk",
         30,
+        5,
+        1,
         0,
         -1,
         True,
@@ -89,6 +101,9 @@ EVERY_STEP: list[dict[str, Any]] = [
     {"do": "certificate", "kind": "statement", "period": "last_year"},
     {"do": "password_change", "old": "123456", "new": "802731"},
     {"do": "application_state", "expect": "waiting_to_send"},
+    {"do": "rate", "score": 1, "reasons": ["slow"], "phone": "13800138000"},
+    {"do": "skip_rating", "expect": "nothing_to_rate"},
+    {"do": "complaint", "category": "suggestion", "topic": "service_hall", "phone": "13800138000"},
     {"do": "end"},
 ]
 STEPISH = st.dictionaries(st.sampled_from(FIELDS), LIKELY | JSON, max_size=5)
@@ -154,8 +169,8 @@ def test_every_step_of_the_vocabulary_parses_as_the_docs_write_it(tmp_path: Path
     path.write_text(json.dumps({"visits": [{"steps": EVERY_STEP}]}), encoding="utf-8")
     script = load_script(path)
     assert [step.do for step in script.visits[0].steps] == list(STEP_NAMES)
-    # A step's own repr never shows a password it carries.
-    assert "802731" not in repr(script)
+    # A step's own repr never shows a password or a phone it carries.
+    assert "802731" not in repr(script) and "13800138000" not in repr(script)
 
 
 @pytest.mark.parametrize(
@@ -171,6 +186,15 @@ def test_every_step_of_the_vocabulary_parses_as_the_docs_write_it(tmp_path: Path
         ({"do": "appointment", "business": "loan", "day": "tomorrow"}, "(appointment): day: must be"),
         ({"do": "certificate", "kind": "deposit", "period": "this_year"}, "(certificate): period: only a"),
         ({"do": "application_state", "expect": ""}, "(application_state): expect: String should have"),
+        ({"do": "rate", "score": 6}, "(rate): score: Input should be less than or equal to 5"),
+        ({"do": "rate", "score": 1, "reasons": ["rude"]}, "(rate): reasons: unknown reason 'rude'"),
+        ({"do": "rate", "score": 3, "phone": "13800138000"}, "(rate): a score of 3 carries no reasons"),
+        ({"do": "rate", "score": 1, "phone": "12345"}, "(rate): phone: must be a mainland mobile"),
+        (
+            {"do": "complaint", "category": "praise", "topic": "other"},
+            "(complaint): category: Input should be",
+        ),
+        ({"do": "complaint", "category": "complaint"}, "(complaint): topic: missing"),
         ({}, 'a step needs "do"'),
         ([], 'a step is a JSON object with "do"'),
     ],
