@@ -346,6 +346,10 @@ class Runtime:
             if self.forwarder is not None:
                 self.forwarder.stop(timeout_s=left)
 
+        def flush_feedback(left: float) -> None:
+            if not self.visit.flush_feedback(left):
+                raise TimeoutError("touchpoints were still being written")
+
         def close_outbox(_left: float) -> None:
             if self.outbox is not None:
                 self.outbox.close()
@@ -374,7 +378,8 @@ class Runtime:
             StopStep("start", wait_for_start, most_s=3),
             StopStep("fleet", stop_fleet, needs=("start",), most_s=4),
             StopStep("forwarder", stop_forwarder, needs=("start",), most_s=3),
-            StopStep("outbox", close_outbox, needs=("forwarder",), most_s=1),
+            StopStep("feedback", flush_feedback, needs=("start",), most_s=1),
+            StopStep("outbox", close_outbox, needs=("forwarder", "feedback"), most_s=1),
             StopStep("bankcard", close_bankcard, needs=("start",), most_s=1),
             StopStep("printer", close_printer, needs=("start",), most_s=2),
             StopStep("idcard", close_idcard, needs=("start",), most_s=1),

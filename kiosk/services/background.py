@@ -6,7 +6,7 @@ Screens hand work here and get a Future back; the UI layer turns completion into
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError
 from typing import ParamSpec, TypeVar
 
 P = ParamSpec("P")
@@ -19,6 +19,17 @@ class Background:
 
     def submit(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         return self._pool.submit(fn, *args, **kwargs)
+
+    def drain(self, timeout_s: float) -> bool:
+        """Wait up to `timeout_s` for the work queued before this call, then stop taking more. Only a
+        one-worker lane runs its queue in order, so only there does this mean all of it; True when done."""
+        try:
+            self._pool.submit(lambda: None).result(timeout_s)
+        except TimeoutError:
+            return False
+        finally:
+            self.shutdown()
+        return True
 
     def shutdown(self) -> None:
         """Drop what is queued; what runs finishes by itself (every blocking call has a timeout)."""

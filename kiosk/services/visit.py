@@ -78,7 +78,7 @@ class VisitFlow:
         self.password_change = PasswordChangeService(central, self.citizen)
         self.applications = ApplicationsService(central, self.citizen, parts, terminal_id)
         # Touchpoints and ratings are enqueued on a lane of their own: never behind a slow centre call.
-        feedback = Background(workers=1, name="kiosk-feedback")
+        self._feedback = feedback = Background(workers=1, name="kiosk-feedback")
         self.touchpoints = TouchpointRecorder(
             lambda: parts.outbox, lambda: self.citizen.visit_ticket, now, feedback
         )
@@ -203,6 +203,11 @@ class VisitFlow:
         self.receipt_printed = True
 
     # -- ending ---------------------------------------------------------------------------------------
+
+    def flush_feedback(self, timeout_s: float) -> bool:
+        """At stop, before the outbox closes: let the touchpoints and ratings already queued reach it (the
+        last visit's `visit_ended` among them). True when they all did within `timeout_s`."""
+        return self._feedback.drain(timeout_s)
 
     def end(self) -> str | None:
         """Forget the citizen at once, everywhere, on the caller's thread. Returns the session token for

@@ -278,6 +278,27 @@ def test_stop_is_bounded_when_a_part_hangs(
     assert runtime.stop() is runtime.stop()  # asked again (a second signal), it is the same stop
 
 
+def test_the_last_visits_touchpoints_reach_the_outbox_before_it_closes(
+    centre: RunningServer, make_runtime: Callable[..., Runtime], tmp_path: Path
+) -> None:
+    """The kiosk stops right after a visit ended, while its touchpoints are still on their way to the disk
+    (held up here): the stop lets them in before it closes the outbox, so the scorecard keeps the visit."""
+    runtime = make_runtime(centre.base_url)
+    runtime.start_background_services()
+    runtime.visit.begin()
+    visit_id = runtime.visit.touchpoints.visit_id
+    runtime.visit.touchpoints.record("language_changed")  # the lane is busy behind this one for a moment
+    runtime.visit._feedback.submit(time.sleep, 0.4)
+    runtime.end_visit()
+    report = runtime.stop().result(timeout=STOP_DEADLINE_S + 5)
+    assert "feedback" in report.stopped and "outbox" in report.stopped
+    outbox = Outbox.open(tmp_path / "kiosk0", key_file=tmp_path / "keys0" / "outbox.key")
+    try:
+        assert outbox.fate(f"tp-{visit_id}-3") is not None  # visit_ended, the third event
+    finally:
+        outbox.close()
+
+
 def test_a_stop_before_the_start_starts_nothing(
     centre: RunningServer, make_runtime: Callable[..., Runtime]
 ) -> None:
