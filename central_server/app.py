@@ -27,7 +27,7 @@ from central_server.routes import certificates as certificate_routes
 from central_server.routes import counter as counter_routes
 from central_server.routes import demo as demo_routes
 from central_server.routes import verify as verify_routes
-from central_server.seed import seed_if_empty
+from central_server.seed import CITIZEN_COUNT, DEMO_POPULATION, seed_if_empty
 from central_server.terminals import DEMO_TERMINALS, TerminalRecord, terminal_records
 from central_server.version import VERSION
 
@@ -60,8 +60,10 @@ def create_app(
     demo kiosk (`DEMO_TERMINALS`) and any other mode accepts no terminal at all.
     `seed` fills an empty database with the synthetic data set made from it (a database that holds
     citizens is left as it is). Demo mode always has synthetic data (`DEFAULT_SEED` unless `seed` says
-    otherwise); any other mode adds none unless `seed` is given. `service_history` adds a year of kiosk
-    visits, ratings and complaints to what is seeded (the demo centre's scorecard has something to show).
+    otherwise); any other mode adds none unless `seed` is given. `service_history` seeds the demo centre's
+    larger population (`DEMO_POPULATION` citizens, the default data set's first) and a year of their visits,
+    ratings and complaints at the kiosks and on the other channels (the demo centre's scorecard and
+    customer view have something to show).
     `clock` returns the current time as an aware datetime; tests inject one to cross midnight or expire
     tokens.
     `operator_tokens` and `operator_keys` (Ed25519 public key files) admit operators to the fleet
@@ -71,7 +73,8 @@ def create_app(
     `public_base_url` (`https://host[:port][/prefix]`) starts the verify URLs printed on certificates; without
     it they start with the address each request reached the server at (fine for the demo).
     `alert_rules` are the alert thresholds (`AlertRules()` unless given; docs/alerts.md).
-    `crm` holds the channel tokens and the follow-up case deadlines (`CrmSettings()` unless given).
+    `crm` holds the channel tokens and the follow-up case deadlines (`CrmSettings()` unless given); demo
+    mode also admits the demo channel token (`crm.routes.DEMO_CHANNEL_TOKEN`).
     """
     clock = clock or _utc_now
     now = clock()
@@ -89,7 +92,13 @@ def create_app(
         alerts.configure(session, alert_rules or alerts.AlertRules())
     if seed is not None:
         with db.transaction() as session:
-            seed_if_empty(session, seed=seed, today=centre_today(now), service_history=service_history)
+            seed_if_empty(
+                session,
+                seed=seed,
+                today=centre_today(now),
+                service_history=service_history,
+                citizens=DEMO_POPULATION if service_history else CITIZEN_COUNT,
+            )
     context = AppContext(
         db=db,
         clock=clock,
@@ -122,7 +131,7 @@ def create_app(
     app.include_router(advice_routes.router)
     app.include_router(alerts.router)
     counter_routes.install(app, counter_tokens=counter_tokens or [])
-    install_crm(app, crm or CrmSettings())
+    install_crm(app, crm or CrmSettings(), demo=demo)
     if demo:
         app.include_router(demo_routes.router)
     # Outermost of the app's own layers: an oversized body is refused before routing, parsing or auth.

@@ -14,6 +14,9 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from central_server.alerts import AlertRules, AlertRulesFileError, load_alert_rules
 from central_server.app import DEFAULT_SEED, create_app
+from central_server.crm.deadlines import CaseDeadlines
+from central_server.crm.holidays_file import load_deadlines
+from central_server.crm.routes import CrmSettings
 from central_server.db import DatabaseFileError
 from central_server.limits import MIB, Limits
 from central_server.routes.certificates import checked_base_url
@@ -54,6 +57,18 @@ def _positive(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of bytes, at least 1, got {value!r}")
     return int(value)
+
+
+def _working_days(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of working days, at least 1, got {value!r}")
+    return int(value)
+
+
+def _crm_settings(args: argparse.Namespace) -> CrmSettings:
+    """The CRM settings of `serve`'s arguments; raises ValueError with one line to show."""
+    deadlines = load_deadlines(args.case_callback_days, args.case_resolve_days, args.holidays)
+    return CrmSettings(channel_tokens=tuple(args.channel_token), deadlines=deadlines)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -100,6 +115,32 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--operator-key", type=Path, action="append", default=[], help="an operator's Ed25519 public key file"
     )
+    serve.add_argument(
+        "--channel-token",
+        action="append",
+        default=[],
+        help="a token other channels' systems (web, WeChat, 12329) post touchpoints with, repeatable",
+    )
+    serve.add_argument(
+        "--case-callback-days",
+        type=_working_days,
+        default=CaseDeadlines.callback_working_days,
+        metavar="N",
+        help="working days to call back a bad rating (default %(default)s)",
+    )
+    serve.add_argument(
+        "--case-resolve-days",
+        type=_working_days,
+        default=CaseDeadlines.resolve_working_days,
+        metavar="N",
+        help="working days to resolve a follow-up case (default %(default)s)",
+    )
+    serve.add_argument(
+        "--holidays",
+        type=Path,
+        metavar="FILE",
+        help="the centre's holidays and weekend days worked, one date a line (docs/touchpoints.md)",
+    )
     return parser
 
 
@@ -134,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         except AlertRulesFileError as exc:
             return _fail(str(exc))
     try:
+        crm = _crm_settings(args)
+    except ValueError as exc:
+        return _fail(str(exc))
+    try:
         app = create_app(
             args.db,
             demo=args.demo,
@@ -145,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             limits=Limits(max_body_bytes=args.max_body_bytes),
             public_base_url=args.public_base_url,
             alert_rules=alert_rules,
+            crm=crm,
         )
     except (SQLAlchemyError, ImportError, DatabaseFileError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]

@@ -33,6 +33,8 @@ class Code(StrEnum):
     COUNTER_UNAUTHORISED = "counter_unauthorised"
     CHANNEL_UNAUTHORISED = "channel_unauthorised"
     CASE_CLOSED = "case_closed"
+    ALREADY_ACKNOWLEDGED = "already_acknowledged"
+    BATCH_CONFLICT = "batch_conflict"
     PRE_REGISTRATION_CLOSED = "pre_registration_closed"
     NO_SETTLED_LOAN = "no_settled_loan"
     ACCOUNT_CLOSED = "account_closed"
@@ -60,6 +62,8 @@ HTTP_STATUS: dict[Code, int] = {
     Code.COUNTER_UNAUTHORISED: 401,
     Code.CHANNEL_UNAUTHORISED: 401,
     Code.CASE_CLOSED: 409,
+    Code.ALREADY_ACKNOWLEDGED: 409,
+    Code.BATCH_CONFLICT: 409,
     Code.PRE_REGISTRATION_CLOSED: 409,
     Code.NO_SETTLED_LOAN: 409,
     Code.ACCOUNT_CLOSED: 409,

@@ -2,7 +2,8 @@
 
 Everything follows from `random.Random(seed)` and the centre's date, so two servers started with the same
 seed on the same day hold the same data (password hashes aside: their salts are random). All of it is
-obviously fake: ID numbers use the non-existent region code 120199, names are a surname plus 测试/样例.
+obviously fake: ID numbers use the non-existent region code 120199, names are a surname plus 测试/样例 (and
+演示/示例 in a population larger than the default data set).
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ from central_server.seed_settled_loans import seed_settled_loans
 from central_server.withdrawal_history import seed_withdrawal_history
 
 REGION_CODE = "120199"
+# The default data set, which the tests know citizen by citizen.
 CITIZEN_COUNT = 64
+# The demo centre's population: the default data set's citizens first, then more drawn by the same rules.
+DEMO_POPULATION = 320
 HISTORY_MONTHS = 36
 DEMO_PASSWORD = "123456"
 # The one citizen with a different password, so the demo can show a wrong-password path with a real card.
@@ -55,6 +59,9 @@ _SURNAMES = (
     "阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
 )
 _COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "慕容", "令狐")
+_GIVEN_NAMES = ("测试", "样例")
+# A surname with these two makes only 216 names; a larger population also draws on 演示 and 示例.
+_MORE_GIVEN_NAMES = ("演示", "示例")
 # Always present, so every data set has compound surnames, two-character names and the other password.
 FEATURED_NAMES = ("欧阳测试", "司马样例", "上官测试", "王测", "李样", "赵测")
 _NATIONS = ("汉", "回", "满", "蒙古", "朝鲜")
@@ -82,12 +89,20 @@ _WITHDRAWAL_DAY = 27
 _CLOSING_DAY = 28
 
 
-def seed_if_empty(session: Session, *, seed: int, today: date, service_history: bool = False) -> None:
-    """Seed an empty database; a database that already holds citizens is left as it is. `service_history`
-    adds a year of visits, ratings and complaints at a dozen kiosks for the scorecard (seed_crm_history):
-    the demo centre's, not every test's (it takes a second or two)."""
+def seed_if_empty(
+    session: Session,
+    *,
+    seed: int,
+    today: date,
+    service_history: bool = False,
+    citizens: int = CITIZEN_COUNT,
+) -> None:
+    """Seed an empty database with `citizens` citizens (see build_dataset); a database that already holds
+    citizens is left as it is. `service_history` adds a year of visits, ratings and complaints at a dozen
+    kiosks and on the other channels for the scorecard and the customer view (seed_crm_history): the demo
+    centre's, not every test's (it takes a second or two)."""
     if not session.scalar(select(func.count()).select_from(Citizen)):
-        session.add_all(build_dataset(seed, today))
+        session.add_all(build_dataset(seed, today, citizens))
         seed_services(session)
         session.flush()
         seed_withdrawal_history(session, today)
@@ -106,8 +121,13 @@ class _Roles:
     ends_in_x: frozenset[int]
 
 
-def build_dataset(seed: int, today: date) -> list[Citizen]:
-    """All citizens, with their accounts, units, deposit records and loans attached."""
+def build_dataset(seed: int, today: date, citizens: int = CITIZEN_COUNT) -> list[Citizen]:
+    """All citizens, with their accounts, units, deposit records and loans attached. The first
+    CITIZEN_COUNT are the default data set whatever `citizens` says: the rest come after them from the
+    same random stream, all with `normal` accounts and no loan, so every role stays where the tests and
+    the README put it."""
+    if citizens < CITIZEN_COUNT:
+        raise ValueError(f"citizens: at least {CITIZEN_COUNT} (the default data set), got {citizens}")
     rng = random.Random(seed)
     units = [
         Unit(account_no=f"{REGION_CODE}0{number:05d}", name=name, office=_OFFICES[number % len(_OFFICES)])
@@ -126,8 +146,9 @@ def build_dataset(seed: int, today: date) -> list[Citizen]:
         ends_in_x=frozenset(rng.sample(range(CITIZEN_COUNT), 6)),
     )
     used_ids: set[str] = set()
-    citizens = []
-    for index, name in enumerate(names):
+    people = []
+
+    def add(index: int, name: str) -> None:
         citizen = _citizen(rng, index, name, today, roles, used_ids)
         unit_index = rng.randrange(len(units))
         loan = _loan(rng, index, today, roles) if index in roles.loan else None
@@ -135,16 +156,32 @@ def build_dataset(seed: int, today: date) -> list[Citizen]:
             rng, index, citizen, today, roles, units[unit_index], remit_days[unit_index], loan
         )
         citizen.loan = loan
-        citizens.append(citizen)
-    return citizens
+        people.append(citizen)
+
+    for index, name in enumerate(names):
+        add(index, name)
+    for index, name in enumerate(_more_names(rng, names, citizens - CITIZEN_COUNT), start=CITIZEN_COUNT):
+        add(index, name)
+    return people
 
 
 def _names(rng: random.Random) -> list[str]:
-    pool = [surname + given for surname in (*_SURNAMES, *_COMPOUND_SURNAMES) for given in ("测试", "样例")]
+    pool = [surname + given for surname in (*_SURNAMES, *_COMPOUND_SURNAMES) for given in _GIVEN_NAMES]
     pool = [name for name in pool if name not in FEATURED_NAMES]
     names = [*FEATURED_NAMES, *rng.sample(pool, CITIZEN_COUNT - len(FEATURED_NAMES))]
     rng.shuffle(names)
     return names
+
+
+def _more_names(rng: random.Random, taken: list[str], count: int) -> list[str]:
+    """`count` more names, none of them taken."""
+    given_names = (*_GIVEN_NAMES, *_MORE_GIVEN_NAMES)
+    pool = [surname + given for surname in (*_SURNAMES, *_COMPOUND_SURNAMES) for given in given_names]
+    pool = [name for name in pool if name not in taken]
+    if count > len(pool):
+        most, asked = CITIZEN_COUNT + len(pool), CITIZEN_COUNT + count
+        raise ValueError(f"citizens: at most {most} (one distinct fake name each), got {asked}")
+    return rng.sample(pool, count)
 
 
 def _citizen(

@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,6 +42,8 @@ CENTRAL_STOP_TIMEOUT_S = 10
 VPCD_READER = "Virtual PCD 00 00"
 # pcscd polls vpcd about every 400 ms: a card swapped faster than that would look like the same card.
 _SLOT_EMPTY_TIMEOUT_S = 5.0
+# The demo hall's second kiosk, which `kiosk simulate` runs as with the settings the demo writes for it.
+SCRIPTED_KIOSK = "KIOSK-DEMO-SIM"
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +102,10 @@ class DemoCentre:
         self._operator_key = operator_key
         self.database = data_dir / "centre.sqlite"
         self.log_path = data_dir / "centre.log"
+        # The second kiosk `kiosk simulate` runs as (SCRIPTED_KIOSK): a secret of this demo's, kept across
+        # the panel's restarts of the centre.
+        self.scripted_secret = secrets.token_urlsafe(24)
+        self.scripted_dir = data_dir / "scripted-kiosk"
         self.base_url = ""  # known from the first start on; a restart keeps it
         self._port = 0
         self._process: subprocess.Popen[str] | None = None
@@ -125,8 +133,7 @@ class DemoCentre:
             except SettingsError as exc:
                 raise DemoError(str(exc)) from exc
             process, base_url = start_central(
-                self._terminal_id,
-                secret,
+                {self._terminal_id: secret, SCRIPTED_KIOSK: self.scripted_secret},
                 self._operator_key,
                 port=self._port,
                 database=self.database,
@@ -154,6 +161,30 @@ class DemoCentre:
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{self.database}{suffix}").unlink(missing_ok=True)
         self.log_path.unlink(missing_ok=True)
+        # The scripted kiosk's outbox holds visit tickets of the forgotten database, which would go dead.
+        shutil.rmtree(self.scripted_dir, ignore_errors=True)
+
+    def write_scripted_kiosk_settings(self, centre_id: str) -> Path:
+        """Once started: settings for `kiosk simulate` as the demo hall's second kiosk, on this centre, with
+        emulated readers and printer (README). Mode 0600: they hold the kiosk's secret."""
+        directory = self.scripted_dir
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = directory / "kiosk.toml"
+        # JSON strings are valid TOML basic strings for these printable values.
+        text = (
+            "# Written by `kiosk demo` at its start: the demo hall's second kiosk, for `kiosk simulate`.\n"
+            f"[kiosk]\nid = {json.dumps(SCRIPTED_KIOSK)}\ncentre_id = {json.dumps(centre_id)}\n"
+            f"data_dir = {json.dumps(str((directory / 'data').resolve()))}\n\n"
+            f"[central]\nbase_url = {json.dumps(self.base_url)}\n"
+            f"terminal_secret = {json.dumps(self.scripted_secret)}\n\n"
+            f"[outbox]\nkey_file = {json.dumps(str((directory / 'keys' / 'outbox.key').resolve()))}\n"
+            "retry_cap_s = 10\n\n"
+            '[devices]\nidcard = "sim://?poll_ms=20"\nprinter = "sim://"\nbankcard = "sim://?poll_ms=20"\n'
+        )
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return path
 
 
 def _end(process: subprocess.Popen[str]) -> None:
@@ -212,15 +243,15 @@ def demo_operator_keys(data_dir: Path) -> tuple[Path, Path]:
 
 
 def start_central(
-    terminal_id: str,
-    secret: str,
+    terminals: dict[str, str],
     operator_key: Path,
     *,
     port: int = 0,
     database: Path | None = None,
     log_file: Path | None = None,
 ) -> tuple[subprocess.Popen[str], str]:
-    """Start the reference central in demo mode on loopback; return it and its base URL. Port 0 picks a
+    """Start the reference central in demo mode on loopback, admitting `terminals` (id: secret) in the demo
+    hall's group; return it and its base URL. Port 0 picks a
     free port. Without `database` it keeps its data in memory; without `log_file` it logs to this
     process's stderr. Raises DemoError saying why it did not start."""
     command = [
@@ -242,16 +273,17 @@ def start_central(
     if log_file is not None:
         log_handle = os.fdopen(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a")
         log_offset = log_handle.seek(0, os.SEEK_END)
-    # The kiosk's secret goes to the central in a file of mode 0600 (mkstemp's), never on a command line
+    # The kiosks' secrets go to the central in a file of mode 0600 (mkstemp's), never on a command line
     # that `ps` shows; the central reads it at start-up, so it is gone once the central listens.
     descriptor, terminals_file = tempfile.mkstemp(prefix="kiosk-demo-terminals-", suffix=".toml")
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             # A JSON string is a valid TOML basic string for the printable text a secret is.
-            handle.write(
-                f"[[terminal]]\nid = {json.dumps(terminal_id)}\nsecret = {json.dumps(secret)}\n"
-                f"group = {json.dumps(DEMO_GROUP)}\n"
-            )
+            for terminal_id, secret in terminals.items():
+                handle.write(
+                    f"[[terminal]]\nid = {json.dumps(terminal_id)}\nsecret = {json.dumps(secret)}\n"
+                    f"group = {json.dumps(DEMO_GROUP)}\n"
+                )
         command += ["--terminals", terminals_file]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log_handle, text=True)
         assert process.stdout is not None
@@ -334,6 +366,8 @@ def start_demo_parts(settings: Settings) -> tuple[Settings, DemoParts]:
     central = DemoCentre(settings.kiosk.id, settings.central.secret, operator_pub, settings.kiosk.data_dir)
     central.forget()
     central.start()
+    scripted = central.write_scripted_kiosk_settings(settings.kiosk.centre_id)
+    log.info("settings for `kiosk simulate` as the hall's second kiosk: %s", scripted)
     try:
         emulator = SamEmulator()
     except OSError as exc:

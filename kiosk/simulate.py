@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,8 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_SCRIPT = 0, 1, 2
 # The runtime stops every part within its own deadline (runtime.STOP_DEADLINE_S); a little more for the
 # stop's thread to report.
 STOP_WAIT_S = 20.0
+# At the end of a run: how long the last visits' items may take to reach a centre that answers.
+DELIVER_WAIT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,29 @@ class Simulation:
     def stop(self) -> StopReport | None:
         if self._runtime is None:
             return None
+        self._deliver_what_waits()
         return self._runtime.stop().result(STOP_WAIT_S)
+
+    def _deliver_what_waits(self) -> None:
+        """The last visit files its touchpoints and rating as it ends. A kiosk left on sends them within
+        seconds; a run that stopped at once would leave them for its next run, and a scorecard read right
+        after would miss them. So, while the centre answers, wait (at most DELIVER_WAIT_S) until the
+        outbox is empty; a centre that does not answer gets no wait: what waits goes at the next run."""
+        from kiosk.offline_queue.events import Connectivity
+
+        runtime = self.runtime
+        outbox, forwarder = runtime.outbox, runtime.forwarder
+        runtime.visit.flush_feedback(DELIVER_WAIT_S)
+        if outbox is None or forwarder is None:
+            return
+        deadline = time.monotonic() + DELIVER_WAIT_S
+        outbox.retry_now()  # what waits out a back-off after a failure goes now
+        while (
+            outbox.usage().rows
+            and forwarder.connectivity.state is Connectivity.ONLINE
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
 
 
 def simulate_command(config: Path, script_path: Path, *, as_json: bool, verbose: bool) -> int:

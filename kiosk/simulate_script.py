@@ -31,6 +31,9 @@ from kiosk.services.rating import PHONE as RATING_PHONE
 COMMON_CODES = frozenset({"not_signed_in", "unavailable", "error"})
 FIRST_FREE = "first_free"
 _DIGITS6 = r"^[0-9]{6}$"
+_ID_NUMBER = r"^[0-9]{17}[0-9X]$"
+# The name on a demo card: 2 to 6 CJK ideographs (the unified block and extension A).
+_CARD_NAME = r"^[\u3400-\u4dbf\u4e00-\u9fff]{2,6}$"
 _SLOT = re.compile(r"[0-9]{2}:[0-9]{2}-[0-9]{2}:[0-9]{2}")
 _TIMEOUT = Field(default=30.0, gt=0, le=600)
 
@@ -82,7 +85,19 @@ class StepBase(BaseModel):
 class PlaceIdCard(StepBase):
     do: Literal["place_id_card"]
     fail_codes = frozenset({"unknown_card", "no_demo_cards", "reader_busy"})
-    id_number: str = Field(pattern=r"^[0-9]{17}[0-9X]$")
+    # Exactly one names the demo card. The demo centre draws birth dates back from its own date, so its ID
+    # numbers change from day to day; its names follow from the seed alone, and a script kept in a
+    # repository can name a citizen by name on any day.
+    id_number: str | None = Field(default=None, pattern=_ID_NUMBER, repr=False)
+    name: str | None = Field(default=None, pattern=_CARD_NAME, repr=False)
+
+    @model_validator(mode="after")
+    def _one_card(self) -> PlaceIdCard:
+        if self.id_number is None and self.name is None:
+            raise ValueError("id_number or name: missing (one of them names the demo card)")
+        if self.id_number is not None and self.name is not None:
+            raise ValueError("id_number and name: give one of them, not both")
+        return self
 
 
 class IdCardStep(StepBase):
@@ -448,7 +463,8 @@ _NOT_AN_OBJECT = (
 )
 _PATTERN_WORDS = {
     _DIGITS6: "must be six digits, as typed on the keypad",
-    r"^[0-9]{17}[0-9X]$": "must be an 18-character resident ID number (17 digits and a digit or X)",
+    _ID_NUMBER: "must be an 18-character resident ID number (17 digits and a digit or X)",
+    _CARD_NAME: "must be the name on a demo card, 2 to 6 Chinese characters",
     RATING_PHONE.pattern: "must be a mainland mobile (11 digits from 13) or a fixed line with its area code",
 }
 

@@ -22,7 +22,7 @@ from kiosk.devices.bankcard.reader import SimBankCardReader
 from kiosk.devices.bankcard.virtual_card import CardProfile, VirtualCard
 from kiosk.devices.idcard.card import id_check_char
 from kiosk.devices.idcard.reader import SimIdCardReader
-from kiosk.masking import mask_bank_card, mask_id_number, mask_phone
+from kiosk.masking import mask_bank_card, mask_id_number, mask_name, mask_phone
 from kiosk.runtime import Runtime
 from kiosk.services.appointments import AppointmentRefused, AppointmentView, DayView
 from kiosk.services.certificates import CertificateRefused, statement_periods
@@ -92,6 +92,7 @@ class VisitMemory:
 
     booked: AppointmentView | None = None
     last_number: str | None = None  # of the last application filed or appointment booked
+    screen: str | None = None  # of the service chosen last: where the visit leaves it, if unfinished
 
 
 class IdCardWatch:
@@ -136,13 +137,16 @@ class KioskHands:
         self.id_cards = IdCardWatch()
         runtime.idcard.listen(self.id_cards)
         self._bank_cards = dict(bank_cards)
-        self._faces: dict[str, DemoCard] | None = None
+        self._faces: list[DemoCard] | None = None
 
-    def face(self, id_number: str) -> DemoCard | None:
-        """The centre's demo card of `id_number`. CentralError when the centre has no demo cards."""
+    def face(self, *, id_number: str | None = None, name: str | None = None) -> DemoCard | None:
+        """The centre's demo card of `id_number`, or the one in `name` (names are unique in the demo data
+        set). CentralError when the centre has no demo cards."""
         if self._faces is None:
-            self._faces = {face.id_number: face for face in self.runtime.central.demo_cards()}
-        return self._faces.get(id_number)
+            self._faces = self.runtime.central.demo_cards()
+        if id_number is not None:
+            return next((face for face in self._faces if face.id_number == id_number), None)
+        return next((face for face in self._faces if face.name == name), None)
 
     def bank_card_file(self, path: str) -> CardProfile:
         return self._bank_cards[path]
@@ -196,20 +200,22 @@ def _place_id_card(step: PlaceIdCard, hands: KioskHands, _memory: VisitMemory) -
     reader = hands.runtime.idcard.reader
     assert isinstance(reader, SimIdCardReader)  # the script was checked against the settings
     try:
-        face = hands.face(step.id_number)
+        face = hands.face(id_number=step.id_number, name=step.name)
     except CentralError:
         return Outcome("no_demo_cards")
     except CentralUnavailable:
         return Outcome("unavailable")
     if face is None:
-        return Outcome("unknown_card", {"id_number": mask_id_number(step.id_number)})
+        if step.name is not None:
+            return Outcome("unknown_card", {"name": mask_name(step.name)})
+        return Outcome("unknown_card", {"id_number": mask_id_number(step.id_number or "")})
     # The reader reports a card once per placement: the last one must be seen lifted first.
     reader.remove_card()
     if not hands.id_cards.wait_lifted(LIFT_WAIT_S):
         return Outcome("reader_busy")
     hands.id_cards.forget_placements()
     reader.place_card(card_from_demo(face))
-    return Outcome("ok", {"id_number": mask_id_number(face.id_number)})
+    return Outcome("ok", {"name": mask_name(face.name), "id_number": mask_id_number(face.id_number)})
 
 
 @_handles(IdCardStep)
@@ -240,7 +246,7 @@ def _password(step: Password, hands: KioskHands, _memory: VisitMemory) -> Outcom
 
 
 @_handles(Service)
-def _service(step: Service, hands: KioskHands, _memory: VisitMemory) -> Outcome:
+def _service(step: Service, hands: KioskHands, memory: VisitMemory) -> Outcome:
     runtime, name = hands.runtime, step.name
     visit = runtime.visit
     if name == "statement":  # printed from the account overview
@@ -253,8 +259,10 @@ def _service(step: Service, hands: KioskHands, _memory: VisitMemory) -> Outcome:
         return Outcome("ok", {"printed": True}, Receipt("account_statement", "", "printed"))
     if not visit.offered(name):
         return Outcome("not_offered")
-    if visit.choose(name) == "card":  # the kiosk asks for the ID card first
+    screen = visit.choose(name)
+    if screen == "card":  # the kiosk asks for the ID card first
         return Outcome("not_signed_in")
+    memory.screen = screen
     shown = _first_screen(name, runtime)
     if name in QUERY_SCREENS.values():
         # A script never leaves a screen: the query is complete once its answer was shown.
@@ -266,7 +274,17 @@ def _first_screen(name: str, runtime: Runtime) -> dict[str, Any]:
     visit = runtime.visit
     if name == "overview":
         overview = visit.citizen.overview()
-        return {"balance": overview.balance, "status": overview.status, "has_loan": overview.has_loan}
+        try:
+            # The codes only: the sentences may name the citizen's appointments and pre-registrations.
+            advice: list[str] | None = [item.code for item in visit.citizen.advice()]
+        except Unavailable:
+            advice = None  # as the screen: advice is a help, and the overview shows none without it
+        return {
+            "balance": overview.balance,
+            "status": overview.status,
+            "has_loan": overview.has_loan,
+            "advice": advice,
+        }
     if name == "deposits":
         deposits = visit.citizen.deposits()
         return {"rows": len(deposits.rows), "pages": deposits.pages}
@@ -572,11 +590,14 @@ def _end(_step: End, hands: KioskHands, memory: VisitMemory) -> Outcome:
 
 
 def end_visit(hands: KioskHands, memory: VisitMemory) -> None:
-    """The goodbye: the visit forgotten everywhere, the session closed at the centre, the cards taken."""
+    """The goodbye: a service still in use abandoned where it was (as the app does on leaving a screen),
+    the visit forgotten everywhere, the session closed at the centre, the cards taken."""
+    hands.runtime.visit.leaving(memory.screen or "home")
     hands.runtime.end_visit()
     hands.lift_emulated_cards()
     memory.booked = None
     memory.last_number = None
+    memory.screen = None
 
 
 def _today() -> date:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from central_server.alerts.models import Alert
 from central_server.alerts.rules import Rule
 from central_server.context import Context
+from central_server.dates import CENTRE_TZ
 from central_server.envelope import ApiError, Code, Envelope, error_responses, ok
 from central_server.fleet.routes import Operator
 
@@ -76,9 +77,21 @@ def list_alerts(
     return ok(context.sequence, alerts)
 
 
+def _acknowledged_already(alert: Alert) -> str:
+    when = ""
+    if alert.acknowledged_at is not None:
+        when = f" at {alert.acknowledged_at.astimezone(CENTRE_TZ):%Y-%m-%d %H:%M} (UTC+8)"
+    return (
+        f"alert {alert.id} was acknowledged already by {alert.acknowledged_by}{when}; "
+        "this note was not recorded (list it with state=all)"
+    )
+
+
 @router.post(
     "/{alert_id}/ack",
-    responses=error_responses(Code.BAD_REQUEST, Code.OPERATOR_UNAUTHORISED, Code.NOT_FOUND),
+    responses=error_responses(
+        Code.BAD_REQUEST, Code.OPERATOR_UNAUTHORISED, Code.NOT_FOUND, Code.ALREADY_ACKNOWLEDGED
+    ),
 )
 def acknowledge(
     body: Acknowledgement,
@@ -93,11 +106,7 @@ def acknowledge(
         if alert is None:
             raise ApiError(Code.NOT_FOUND, f"no alert {alert_id}")
         if alert.open_key is None:
-            raise ApiError(
-                Code.BAD_REQUEST,
-                f"alert {alert_id} was acknowledged already by {alert.acknowledged_by}; "
-                "list it with state=all",
-            )
+            raise ApiError(Code.ALREADY_ACKNOWLEDGED, _acknowledged_already(alert))
         alert.open_key = None
         alert.acknowledged_by = body.by
         alert.acknowledged_at = context.clock()

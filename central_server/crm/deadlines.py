@@ -21,24 +21,31 @@ class CaseDeadlines:
     callback_working_days: int = 1
     resolve_working_days: int = 15
     holidays: frozenset[dt.date] = field(default_factory=frozenset)
+    # Saturdays and Sundays worked in exchange for a holiday (调休).
+    working_weekends: frozenset[dt.date] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         if not 0 < self.callback_working_days <= self.resolve_working_days:
             raise ValueError("case deadlines: need 0 < callback_working_days <= resolve_working_days")
 
 
-def due_after(opened_at: dt.datetime, working_days: int, holidays: Iterable[dt.date] = ()) -> dt.datetime:
+def due_after(
+    opened_at: dt.datetime,
+    working_days: int,
+    holidays: Iterable[dt.date] = (),
+    working_weekends: Iterable[dt.date] = (),
+) -> dt.datetime:
     """The end (next midnight, centre time) of the `working_days`-th working day after `opened_at`'s day."""
     opened_on = opened_at.astimezone(CENTRE_TZ).date()
-    last_day = add_working_days(opened_on, working_days, frozenset(holidays))
+    last_day = add_working_days(opened_on, working_days, frozenset(holidays), frozenset(working_weekends))
     return dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(0), CENTRE_TZ)
 
 
 def case_deadlines(opened_at: dt.datetime, rules: CaseDeadlines) -> tuple[dt.datetime, dt.datetime]:
     """(callback due, resolution due) for a case opened at `opened_at`."""
     return (
-        due_after(opened_at, rules.callback_working_days, rules.holidays),
-        due_after(opened_at, rules.resolve_working_days, rules.holidays),
+        due_after(opened_at, rules.callback_working_days, rules.holidays, rules.working_weekends),
+        due_after(opened_at, rules.resolve_working_days, rules.holidays, rules.working_weekends),
     )
 
 

@@ -180,3 +180,19 @@ class DataKey(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     fernet_key: Mapped[str] = mapped_column(String(64))
+
+
+class ChannelBatch(Base):
+    """One POST /v1/channels/touchpoints as applied: its key is unique per source, so a channel system
+    that sends it again after a lost answer is told it was accepted instead of storing it twice. `digest`
+    is SHA-256 of the request less its key, in canonical JSON: the same key with other content is refused."""
+
+    __tablename__ = "crm_channel_batches"
+    __table_args__ = (UniqueConstraint("source", "batch_id", name="uq_crm_channel_batches_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    batch_id: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))
+    accepted: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[int] = mapped_column(BigInteger)

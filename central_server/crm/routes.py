@@ -4,19 +4,22 @@ scorecard. Other channels (channel token): their touchpoints. Every answer masks
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from central_server.context import Context
 from central_server.crm import phone_vault, store
 from central_server.crm.deadlines import CaseDeadlines, case_state
-from central_server.crm.models import CaseNote, Complaint, FollowUpCase, Rating, Touchpoint
+from central_server.crm.models import CaseNote, ChannelBatch, Complaint, FollowUpCase, Rating, Touchpoint
 from central_server.crm.periods import Period
 from central_server.crm.scorecard import Scope, ScorecardData, scorecard
 from central_server.dates import centre_today
@@ -32,6 +35,9 @@ MAX_SCORECARD_DAYS = 731
 DEFAULT_SCORECARD_DAYS = 30
 MAX_CHANNEL_EVENTS = 500
 _APPLICATION_KINDS = ("withdrawal_application", "appointment", "pre_registration")
+# What `kiosk-central serve --demo` admits besides any --channel-token, so the demo's other channels can
+# post touchpoints (docs/touchpoints.md). Never for production: it is public.
+DEMO_CHANNEL_TOKEN = "demo-channel-token-not-for-production"
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,11 @@ class ChannelTouchpoints(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source: ShortCode = Field(description="the sending system's id (a web site, a counter, a hotline desk)")
+    batch_id: str = Field(
+        pattern=r"^[A-Za-z0-9._:-]{8,64}$",
+        description="the sender's key of this request, unique per source: a resend with the same key and "
+        "content is answered as accepted and not stored again; the same key with other content is refused",
+    )
     hall: ShortCode | None = Field(default=None, description="the hall, for a counter; else the channel")
     citizen_ref: str | None = Field(
         default=None, pattern=r"^[A-Za-z0-9_-]{1,40}$", description="the centre's pseudonym, when known"
@@ -90,18 +101,49 @@ class ChannelTouchpoints(BaseModel):
 
 
 class ChannelAccepted(BaseModel):
-    accepted: int
+    accepted: int = Field(description="the events stored under this batch_id (the first time it came)")
+    duplicate: bool = Field(description="true when this batch_id was accepted before; nothing stored now")
+
+
+def _digest(body: ChannelTouchpoints) -> str:
+    canonical = json.dumps(
+        body.model_dump(mode="json", exclude={"batch_id"}),
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _repeat(batch: ChannelBatch, digest: str) -> ChannelAccepted:
+    if batch.digest != digest:
+        raise ApiError(
+            Code.BATCH_CONFLICT,
+            f"batch_id {batch.batch_id} of source {batch.source} was used before for other content; "
+            "send new content under a new batch_id",
+        )
+    return ChannelAccepted(accepted=batch.accepted, duplicate=True)
+
+
+def _sent_before(session: Session, body: ChannelTouchpoints) -> ChannelBatch | None:
+    return session.scalars(
+        select(ChannelBatch).where(ChannelBatch.source == body.source, ChannelBatch.batch_id == body.batch_id)
+    ).one_or_none()
 
 
 @channel_router.post(
-    "/touchpoints", responses=error_responses(Code.BAD_REQUEST, Code.CHANNEL_UNAUTHORISED, Code.NOT_FOUND)
+    "/touchpoints",
+    responses=error_responses(
+        Code.BAD_REQUEST, Code.CHANNEL_UNAUTHORISED, Code.NOT_FOUND, Code.BATCH_CONFLICT
+    ),
 )
 def channel_touchpoints(
     body: ChannelTouchpoints, context: Context, _channel: Channel
 ) -> Envelope[ChannelAccepted]:
-    """Checked like the kiosk's touchpoint_event items; all or none are stored. The channel must not be
-    `kiosk` (kiosks file theirs through the intake)."""
+    """Checked like the kiosk's touchpoint_event items; all or none are stored, once per (source,
+    batch_id). The channel must not be `kiosk` (kiosks file theirs through the intake)."""
     now = context.clock()
+    digest = _digest(body)
     checked = []
     for index, event in enumerate(body.events):
         try:
@@ -111,9 +153,30 @@ def channel_touchpoints(
         if payload["channel"] == "kiosk":
             raise ApiError(Code.BAD_REQUEST, f"events.{index}: channel kiosk files through /v1/intake/batch")
         checked.append(payload)
+    received_at = int(now.timestamp())
     with context.db.transaction() as session:
+        earlier = _sent_before(session, body)
+        if earlier is not None:
+            return ok(context.sequence, _repeat(earlier, digest), "already accepted")
         if body.citizen_ref is not None and session.get(CitizenReference, body.citizen_ref) is None:
             raise ApiError(Code.NOT_FOUND, "citizen_ref: no such customer reference")
+        try:
+            # The key first: a worker storing the same batch at the same moment makes this one wait for
+            # its commit (PostgreSQL) and then fail on the unique key, before anything is stored twice.
+            with session.begin_nested():
+                session.add(
+                    ChannelBatch(
+                        source=body.source,
+                        batch_id=body.batch_id,
+                        digest=digest,
+                        accepted=len(checked),
+                        received_at=received_at,
+                    )
+                )
+        except IntegrityError:
+            earlier = _sent_before(session, body)
+            assert earlier is not None
+            return ok(context.sequence, _repeat(earlier, digest), "already accepted")
         for payload in checked:
             store.add_touchpoint(
                 session,
@@ -121,10 +184,10 @@ def channel_touchpoints(
                 source=body.source,
                 hall=body.hall or payload["channel"],
                 citizen_ref=body.citizen_ref,
-                received_at=int(now.timestamp()),
+                received_at=received_at,
                 created_at=None,
             )
-    return ok(context.sequence, ChannelAccepted(accepted=len(checked)))
+    return ok(context.sequence, ChannelAccepted(accepted=len(checked), duplicate=False))
 
 
 # -- one customer --------------------------------------------------------------------------------------
@@ -435,8 +498,11 @@ def get_scorecard(
     return ok(context.sequence, data)
 
 
-def install(app: FastAPI, settings: CrmSettings) -> None:
-    """Add the CRM endpoints; the intake reads the case deadlines from the same settings."""
+def install(app: FastAPI, settings: CrmSettings, *, demo: bool = False) -> None:
+    """Add the CRM endpoints; the intake reads the case deadlines from the same settings. `demo` admits
+    `DEMO_CHANNEL_TOKEN` as well."""
+    if demo:
+        settings = replace(settings, channel_tokens=(*settings.channel_tokens, DEMO_CHANNEL_TOKEN))
     app.state.crm = settings
     app.include_router(operator_router)
     app.include_router(channel_router)

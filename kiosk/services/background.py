@@ -21,14 +21,13 @@ class Background:
         return self._pool.submit(fn, *args, **kwargs)
 
     def drain(self, timeout_s: float) -> bool:
-        """Wait up to `timeout_s` for the work queued before this call, then stop taking more. Only a
-        one-worker lane runs its queue in order, so only there does this mean all of it; True when done."""
+        """Wait up to `timeout_s` for the work queued before this call; True when it has all run. Only a
+        one-worker lane runs its queue in order, so only there does this mean all of it. The lane stays
+        open: whatever is queued after still runs."""
         try:
             self._pool.submit(lambda: None).result(timeout_s)
         except TimeoutError:
             return False
-        finally:
-            self.shutdown()
         return True
 
     def shutdown(self) -> None:

@@ -246,6 +246,7 @@ def test_the_customer_view_joins_channels_and_masks_the_profile(
     send(kiosk, item("touchpoint_event", touchpoint("signed_in"), visitor))
     web = {
         "source": "web-portal",
+        "batch_id": uuid.uuid4().hex,
         "citizen_ref": visitor.citizen_ref,
         "events": [{**touchpoint("service_entered", service="deposits"), "channel": "web"}],
     }
@@ -257,7 +258,7 @@ def test_the_customer_view_joins_channels_and_masks_the_profile(
         headers={"Authorization": f"Bearer {CHANNEL}"},
         timeout=10,
     )
-    assert answer.json()["data"] == {"accepted": 1}
+    assert answer.json()["data"] == {"accepted": 1, "duplicate": False}
     response = centre.operator("GET", f"/v1/admin/customers/{visitor.citizen_ref}")
     data = response.json()["data"]
     assert {entry["channel"] for entry in data["timeline"]} >= {"kiosk", "web"}

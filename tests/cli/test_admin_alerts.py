@@ -69,7 +69,11 @@ def test_alerts_listed_acknowledged_and_gone_from_the_open_list(
     status, out, _ = _admin(capsys, "alerts", *central)
     assert "acknowledged by li.ops at 2026-11-27 11:00: script at the desk" in out
     status, _, err = _admin(capsys, "alerts", "ack", "1", "--note", "again", "--by", "li.ops", *central)
-    assert status == 1 and "refused (bad_request): alert 1 was acknowledged already by li.ops" in err
+    assert (status, err.count("\n")) == (1, 1)
+    assert err.endswith(
+        ": refused (already_acknowledged): alert 1 was acknowledged already by li.ops at 2026-11-27 11:00 "
+        "(UTC+8); this note was not recorded (list it with state=all)\n"
+    )
     for id_number in id_numbers:
         assert id_number not in out
 

@@ -5,23 +5,26 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from sqlalchemy import select
 
 from central_server.crm.models import Complaint, Rating, Touchpoint
 from central_server.models import IntakeRecord
+from central_server.seed import DEMO_PASSWORD
 from central_server.testing import RunningServer, serve_in_thread
+from kiosk.masking import mask_id_number, mask_name
 from kiosk.offline_queue.forwarder import Forwarder
 from kiosk.offline_queue.outbox import Outbox
 from kiosk.offline_queue.staff import OutboxAdmin
 from kiosk.offline_queue.states import State
 from kiosk.runtime import build_central_client
 from kiosk.settings import load_settings
+from tests.central.helpers import Kiosk
 
 from .simulate_support import (
     OPERATOR_TOKEN,
@@ -280,6 +283,70 @@ def test_a_deposit_certificate_is_printed_with_a_code_the_verify_page_knows(
     ]
     page = requests.get(f"{centre.base_url}/verify/{receipts[0]['number']}", timeout=10)
     assert page.status_code == 200 and citizen.id_number not in page.text
+
+
+def test_a_demo_card_placed_by_name_signs_its_citizen_in_on_any_day(
+    settings: Path, citizens: DemoCitizens
+) -> None:
+    citizen = citizens.take()
+    steps = [
+        {"do": "place_id_card", "name": "无此样例", "expect": "unknown_card"},
+        {"do": "place_id_card", "name": citizen.name},
+        {"do": "id_card", "timeout_s": 10},
+        {"do": "password", "digits": DEMO_PASSWORD},
+        {"do": "end"},
+    ]
+    run = simulate(settings, {"visits": [{"steps": steps}]})
+    assert run.returncode == 0, run.stderr
+    masked = {"name": mask_name(citizen.name), "id_number": mask_id_number(citizen.id_number)}
+    assert [step["data"] for step in run.steps()[:3]] == [{"name": "无***"}, masked, masked]
+    assert _unmasked(citizen, run.stdout + run.stderr) == []
+
+
+def test_the_overview_reports_the_codes_of_the_advice_the_centre_gives_the_citizen(
+    settings: Path, citizens: DemoCitizens, centre: RunningServer
+) -> None:
+    citizen = citizens.take()
+    steps = [
+        *signed_in(citizen),
+        {"do": "pre_registration", "business": "transfer", "expect": "accepted"},
+        {"do": "service", "name": "overview"},
+        {"do": "end"},
+    ]
+    run = simulate(settings, {"visits": [{"steps": steps}]})
+    assert run.returncode == 0, run.stderr
+    advice = run.step("service")["data"]["advice"]
+    # The pre-registration waits at the counter: the centre reminds the citizen of it.
+    assert "pre_registration_waiting" in advice
+    kiosk = Kiosk(centre.base_url)
+    kiosk.authenticate()
+    assert kiosk.login(citizen.id_number, citizen.name).status_code == 200
+    assert advice == [item["code"] for item in kiosk.data("GET", "/v1/citizen/advice")["items"]]
+
+
+class AdviceGate(IntakeGate):
+    """A centre whose advice is down (503) and everything else up."""
+
+    async def __call__(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if request.url.path == "/v1/citizen/advice":
+            return Response(status_code=503)
+        return await call_next(request)
+
+
+def test_the_overview_is_shown_without_advice_when_the_centre_cannot_give_it(
+    kiosk_settings: Callable[..., Path],
+) -> None:
+    with serve_in_thread(centre_app(AdviceGate())) as centre:
+        citizen = DemoCitizens(centre.base_url).take()
+        settings = kiosk_settings_file(kiosk_settings, centre.base_url)
+        steps = [*signed_in(citizen), {"do": "service", "name": "overview"}, {"do": "end"}]
+        run = simulate(settings, {"visits": [{"steps": steps}]})
+    assert run.returncode == 0, run.stderr
+    shown = run.step("service")
+    assert shown["code"] == "ok" and shown["data"]["advice"] is None
+    assert shown["data"]["balance"].startswith("¥")
 
 
 def _deliver(settings: Path) -> None:

@@ -12,7 +12,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.simulate_script import STEP_NAMES, Script, ScriptError, load_script, parse_script
+from kiosk.simulate_script import (
+    STEP_NAMES,
+    PlaceIdCard,
+    Script,
+    ScriptError,
+    load_script,
+    parse_script,
+)
 
 SOURCE = "visits.json"
 FIELDS = (
@@ -45,6 +52,7 @@ LIKELY = st.sampled_from(
     [
         *STEP_NAMES,
         "120199199001010012",
+        "王测试",
         "123456",
         "12345",
         "01",
@@ -82,6 +90,7 @@ JSON = st.recursive(
 # One of each step, written as docs/simulate.md writes them.
 EVERY_STEP: list[dict[str, Any]] = [
     {"do": "place_id_card", "id_number": "120199199001010012"},
+    {"do": "place_id_card", "name": "欧阳测试"},
     {"do": "id_card", "timeout_s": 5},
     {"do": "password", "digits": "123456"},
     {"do": "service", "name": "withdrawal"},
@@ -168,9 +177,10 @@ def test_every_step_of_the_vocabulary_parses_as_the_docs_write_it(tmp_path: Path
     path = tmp_path / "all.json"
     path.write_text(json.dumps({"visits": [{"steps": EVERY_STEP}]}), encoding="utf-8")
     script = load_script(path)
-    assert [step.do for step in script.visits[0].steps] == list(STEP_NAMES)
-    # A step's own repr never shows a password or a phone it carries.
-    assert "802731" not in repr(script) and "13800138000" not in repr(script)
+    assert [step.do for step in script.visits[0].steps] == ["place_id_card", *STEP_NAMES]
+    # A step's own repr never shows a password, phone, ID number or name it carries.
+    for secret in ("802731", "13800138000", "120199199001010012", "欧阳测试"):
+        assert secret not in repr(script)
 
 
 @pytest.mark.parametrize(
@@ -204,3 +214,40 @@ def test_each_fault_is_named_with_its_field(step: Any, problem: str) -> None:
         parse_script({"visits": [{"steps": [{"do": "end"}, step]}]}, SOURCE)
     assert str(raised.value).startswith(f"{SOURCE}: visit 1, step 2")
     assert problem in str(raised.value)
+
+
+CARD_NAMES = st.text(
+    alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), min_size=2, max_size=6
+)
+ID_NUMBERS = st.from_regex(r"120199[0-9]{11}[0-9X]", fullmatch=True)
+
+
+@given(st.none() | ID_NUMBERS, st.none() | CARD_NAMES, st.integers(0, 2))
+def test_a_demo_card_is_placed_by_exactly_one_of_its_id_number_and_its_name(
+    id_number: str | None, name: str | None, before: int
+) -> None:
+    step: dict[str, Any] = {"do": "place_id_card"}
+    if id_number is not None:
+        step["id_number"] = id_number
+    if name is not None:
+        step["name"] = name
+    outcome = _outcome({"visits": [{"steps": [*[{"do": "end"}] * before, step]}]})
+    if (id_number is None) != (name is None):
+        assert isinstance(outcome, Script)
+        [placed] = outcome.visits[0].steps[before:]
+        assert isinstance(placed, PlaceIdCard) and (placed.id_number, placed.name) == (id_number, name)
+    else:
+        assert isinstance(outcome, ScriptError)
+        place = f"{SOURCE}: visit 1, step {before + 1} (place_id_card): "
+        problem = "id_number or name: missing" if id_number is None else "id_number and name: give one"
+        assert str(outcome).startswith(place + problem)
+
+
+@pytest.mark.parametrize("name", ["王", "欧阳测试测试测", "Wang Ce", "王 测", "王测1", "王·测"])
+def test_a_name_that_cannot_be_on_a_demo_card_is_refused_with_its_field(name: str) -> None:
+    with pytest.raises(ScriptError) as raised:
+        parse_script({"visits": [{"steps": [{"do": "place_id_card", "name": name}]}]}, SOURCE)
+    assert str(raised.value) == (
+        f"{SOURCE}: visit 1, step 1 (place_id_card): name: must be the name on a demo card, "
+        "2 to 6 Chinese characters"
+    )
