@@ -4,4 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/ruff check .
 .venv/bin/mypy  # kiosk/ and central_server/, as [tool.mypy] in pyproject.toml says
-.venv/bin/python -m pytest -p no:cacheprovider "$@"
+# Two workers, a test file's tests on one of them (its module fixtures start once): most tests wait on
+# servers, devices and timers, so two workers nearly halve the run even on two cores.
+.venv/bin/python -m pytest -p no:cacheprovider -n 2 --dist loadfile "$@"
