@@ -27,6 +27,7 @@ _INSERTED = {
 
 # How often the panel looks whether the centre still runs: it may also end by itself.
 _CENTRE_CHECK_S = 1.0
+_ROWS_PER_FRAME = 16
 
 T = TypeVar("T")
 
@@ -50,13 +51,23 @@ class DemoPanel(BoxLayout):
 
     def _show(self, citizens: list[DemoCitizen]) -> None:
         self.status = app_t("{count} synthetic citizens").format(count=len(citizens))
-        listing = self.ids.listing
-        for citizen in citizens:
-            row = Factory.DemoRow()
-            row.title = f"{citizen.name}   {citizen.id_masked}"
-            row.tags = "  ·  ".join(App.get_running_app().t(tag) for tag in citizen.tags)
-            row.bind(on_place=lambda _row, c=citizen: self.place(c))
-            listing.add_widget(row)
+        # The demo centre has hundreds of citizens: rows are added a few per frame, so the kiosk beside
+        # the panel never waits for the whole list to be built.
+        pending = list(citizens)
+
+        def add_some(_dt: float) -> bool:
+            listing = self.ids.listing
+            for citizen in pending[:_ROWS_PER_FRAME]:
+                row = Factory.DemoRow()
+                row.title = f"{citizen.name}   {citizen.id_masked}"
+                row.tags = "  ·  ".join(App.get_running_app().t(tag) for tag in citizen.tags)
+                row.bind(on_place=lambda _row, c=citizen: self.place(c))
+                listing.add_widget(row)
+            del pending[:_ROWS_PER_FRAME]
+            return bool(pending)
+
+        if add_some(0):
+            Clock.schedule_interval(add_some, 0)
 
     def _failed(self, error: BaseException) -> None:
         self.status = app_t("Could not load the synthetic citizens ({error})").format(error=type(error).__name__)

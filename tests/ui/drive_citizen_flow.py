@@ -144,9 +144,9 @@ class Driver:
             listing = self.app.root.children[0].ids.listing
             return list(reversed(listing.children))
 
-        self.wait_for("the demo panel's citizens", lambda: len(rows()) > 0)
         citizens = self.app.runtime.demo.citizens()  # HTTP: from this thread, not the UI thread
         index = next(i for i, c in enumerate(citizens) if predicate(c))
+        self.wait_for("the demo panel's row of the citizen", lambda: len(rows()) > index)
 
         def button() -> Widget:
             row = rows()[index]
