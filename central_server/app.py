@@ -28,6 +28,8 @@ from central_server.routes import counter as counter_routes
 from central_server.routes import demo as demo_routes
 from central_server.routes import verify as verify_routes
 from central_server.seed import CITIZEN_COUNT, DEMO_POPULATION, seed_if_empty
+from central_server.staff import roster as staff_roster
+from central_server.staff import routes as staff_routes
 from central_server.terminals import DEMO_TERMINALS, TerminalRecord, terminal_records
 from central_server.version import VERSION
 
@@ -53,6 +55,7 @@ def create_app(
     public_base_url: str | None = None,
     alert_rules: alerts.AlertRules | None = None,
     crm: CrmSettings | None = None,
+    staff: list[staff_roster.StaffEntry] | None = None,
 ) -> FastAPI:
     """The central API on `db_url`.
 
@@ -75,6 +78,8 @@ def create_app(
     `alert_rules` are the alert thresholds (`AlertRules()` unless given; docs/alerts.md).
     `crm` holds the channel tokens and the follow-up case deadlines (`CrmSettings()` unless given); demo
     mode also admits the demo channel token (`crm.routes.DEMO_CHANNEL_TOKEN`).
+    `staff` (the --staff file's entries) replaces the staff roster; without it the roster is left as it is,
+    and demo mode puts the demo staff accounts (`staff.roster.DEMO_STAFF`) into an empty one.
     """
     clock = clock or _utc_now
     now = clock()
@@ -90,6 +95,11 @@ def create_app(
     with db.transaction() as session:
         visit_keys.create_if_absent(session)
         alerts.configure(session, alert_rules or alerts.AlertRules())
+    with db.transaction() as session:
+        if staff is not None:
+            staff_roster.replace_roster(session, staff)
+        elif demo and not staff_roster.has_roster(session):
+            staff_roster.replace_roster(session, staff_roster.demo_entries())
     if seed is not None:
         with db.transaction() as session:
             seed_if_empty(
@@ -125,6 +135,8 @@ def create_app(
         app.include_router(router)
     fleet.install(app, operator_tokens=operator_tokens or [], operator_key_files=operator_keys or [])
     app.include_router(business_type_routes.router)
+    app.include_router(staff_routes.kiosk_router)
+    app.include_router(staff_routes.operator_router)
     app.include_router(appointment_routes.router)
     app.include_router(certificate_routes.router)
     app.include_router(verify_routes.router)

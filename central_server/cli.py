@@ -20,6 +20,7 @@ from central_server.crm.routes import CrmSettings
 from central_server.db import DatabaseFileError
 from central_server.limits import MIB, Limits
 from central_server.routes.certificates import checked_base_url
+from central_server.staff.roster import StaffEntry, StaffFileError, load_staff_file
 from central_server.terminals import TerminalRecord, TerminalsFileError, load_terminals_file
 from central_server.testing import serve_in_thread
 
@@ -90,6 +91,13 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="TOML file of [[terminal]] id, secret, group; mode 0600 (required without --demo)",
+    )
+    serve.add_argument(
+        "--staff",
+        type=Path,
+        metavar="FILE",
+        help="TOML file of [[staff]] id, pin_hash, role, active; mode 0600; replaces the staff roster "
+        "(docs/staff.md)",
     )
     serve.add_argument(
         "--max-body-bytes",
@@ -168,6 +176,12 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(str(exc))
     elif not args.demo:
         return _fail("no terminals configured: pass --terminals FILE (TOML [[terminal]] id, secret, group)")
+    staff: list[StaffEntry] | None = None
+    if args.staff is not None:
+        try:
+            staff = load_staff_file(args.staff)
+        except StaffFileError as exc:
+            return _fail(str(exc))
     alert_rules: AlertRules | None = None
     if args.alert_rules is not None:
         try:
@@ -191,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
             public_base_url=args.public_base_url,
             alert_rules=alert_rules,
             crm=crm,
+            staff=staff,
         )
     except (SQLAlchemyError, ImportError, DatabaseFileError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]

@@ -8,15 +8,26 @@ import hmac
 import secrets
 
 SCRYPT_N = 2**14
+# Hall staff PINs are six digits: a stolen roster is guessed offline, so each guess must cost more
+# (~50-100 ms) than a citizen password's, which the centre alone ever checks (docs/staff.md).
+STAFF_PIN_N = 2**15
 _SCRYPT_R = 8
 _SCRYPT_P = 1
 _DKLEN = 32
 
 
+def scrypt_memory(n: int, r: int, p: int) -> int:
+    """The memory scrypt needs for these costs, with room to spare: OpenSSL refuses any cost above its
+    default 32 MiB limit (n=2**15, r=8 is just above it) unless `maxmem` says more is allowed."""
+    return 2 * 128 * r * (n + p + 2)
+
+
 def hash_password(password: str, *, n: int = SCRYPT_N, r: int = _SCRYPT_R, p: int = _SCRYPT_P) -> str:
     """scrypt with a fresh salt; the cost is stored with the hash so it can be raised later."""
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=_DKLEN)
+    digest = hashlib.scrypt(
+        password.encode(), salt=salt, n=n, r=r, p=p, dklen=_DKLEN, maxmem=scrypt_memory(n, r, p)
+    )
     return f"scrypt${n}${r}${p}${salt.hex()}${digest.hex()}"
 
 
@@ -40,8 +51,15 @@ def verify_password(password: str, stored: str) -> bool:
     if scheme != "scrypt":
         raise ValueError(f"unknown password hash scheme {scheme!r}")
     expected = bytes.fromhex(digest)
+    cost = int(n), int(r), int(p)
     candidate = hashlib.scrypt(
-        password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected)
+        password.encode(),
+        salt=bytes.fromhex(salt),
+        n=cost[0],
+        r=cost[1],
+        p=cost[2],
+        dklen=len(expected),
+        maxmem=scrypt_memory(*cost),
     )
     return hmac.compare_digest(candidate, expected)
 

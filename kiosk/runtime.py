@@ -40,6 +40,7 @@ from kiosk.services.visit import VisitFlow
 from kiosk.settings import Settings
 
 if TYPE_CHECKING:
+    from kiosk.devices.printer.driver import PrintOutcome
     from kiosk.offline_queue.bounds import BoundsPolicy
     from kiosk.offline_queue.events import OutboxEvent
     from kiosk.offline_queue.forwarder import Forwarder
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from kiosk.receipts.data import ReceiptBranding
     from kiosk.remote_config.schema import RemoteConfig
     from kiosk.services.demo import BankCardSlot, CardPlacer, CentreSwitch, DemoService
+    from kiosk.services.maintenance import MaintenanceService
     from kiosk.services.payee_card import PayeeCardService
     from kiosk.services.printing import PrintService
     from kiosk.services.remote_config import RemoteConfigService
@@ -80,6 +82,9 @@ class Runtime:
     demo: DemoService | None = None
     # The citizen's visit and every service it uses (made by build_runtime, which gives it this runtime).
     visit: VisitFlow = field(init=False)
+    # Hall staff's maintenance mode: sign-in, status, device tests, paper, out of service (made by
+    # build_runtime).
+    maintenance: MaintenanceService = field(init=False)
     # Made by start_background_services():
     remote: RemoteConfigService | None = None
     printing: PrintService | None = None
@@ -167,6 +172,7 @@ class Runtime:
             "outbox": self._outbox_status(),
             "connectivity": self.connectivity,
             "problems": [{"part": p.part, "reason": p.reason} for p in self.problems],
+            **self.maintenance.service_state.heartbeat_fields(),
         }
 
     def _outbox_bounds(self) -> BoundsPolicy:
@@ -250,6 +256,12 @@ class Runtime:
             EscposPrinter, "printer", url, stats_dir=self.settings.kiosk.data_dir / "devices"
         )
         self.printing = PrintService(printer, self.citizen, self.receipt_branding)
+        paper = self.settings.maintenance
+        self.maintenance.attach_printer(
+            self.printing,
+            roll_length_m=paper.paper_roll_length_m,
+            warn_remaining_m=paper.paper_warn_remaining_m,
+        )
 
     def _start_bankcard(self, url: str) -> None:
         from kiosk.devices.bankcard.reader import BankCardReader
@@ -349,6 +361,8 @@ class Runtime:
         def flush_feedback(left: float) -> None:
             if not self.visit.flush_feedback(left):
                 raise TimeoutError("touchpoints were still being written")
+            if not self.maintenance.audit.flush(max(0.0, left - 0.1)):
+                raise TimeoutError("staff audit events were still being written")
 
         def close_outbox(_left: float) -> None:
             if self.outbox is not None:
@@ -476,4 +490,50 @@ def build_runtime(
     runtime.visit = VisitFlow(
         central, runtime, settings.kiosk.id, settings.kiosk.data_dir, lambda: datetime.now(CENTRE_TIME)
     )
+    runtime.maintenance = _maintenance_service(runtime)
+    service_state = runtime.maintenance.service_state
+    runtime.visit.in_service = lambda: service_state.in_service
     return runtime
+
+
+def _maintenance_service(runtime: Runtime) -> MaintenanceService:
+    from kiosk.services.device_tests import DeviceTests
+    from kiosk.services.maintenance import MaintenanceService
+    from kiosk.services.maintenance_status import take_snapshot
+    from kiosk.services.service_state import ServiceState
+    from kiosk.services.staff import LOCKOUT_FILE, Lockout, RosterCache, StaffService
+    from kiosk.services.staff_audit import StaffAudit
+
+    settings = runtime.settings
+    data_dir, staff = settings.kiosk.data_dir, settings.maintenance
+
+    def now() -> datetime:
+        return datetime.now(CENTRE_TIME)
+
+    # Audit events go on a lane of their own, like touchpoints: never behind a slow centre call.
+    audit = StaffAudit(lambda: runtime.outbox, now, Background(workers=1, name="kiosk-audit"))
+    roster = RosterCache(runtime.central, data_dir)
+    runtime.fleet.pollers.append(roster.refresh)
+    lockout = Lockout(
+        data_dir / LOCKOUT_FILE,
+        failures_before_wait=staff.lockout_failures,
+        first_wait_s=staff.lockout_first_wait_s,
+        max_wait_s=staff.lockout_max_wait_s,
+    )
+
+    def printed(outcome: PrintOutcome) -> None:
+        paper = runtime.maintenance.paper
+        if paper is not None:
+            paper.job_printed(outcome)
+
+    return MaintenanceService(
+        StaffService(roster, lockout, audit, idle_s=staff.session_idle_s, now=now),
+        audit,
+        ServiceState(data_dir),
+        DeviceTests(lambda: runtime.devices, runtime.receipt_branding, printed),
+        data_dir=data_dir,
+        outbox=lambda: runtime.outbox,
+        snapshot=lambda: take_snapshot(runtime),
+        stop=runtime.stop,
+        now=now,
+    )

@@ -142,6 +142,30 @@ class OutboxSection(_Section):
     retry_cap_s: float = Field(default=300.0, ge=1.0, le=3600.0)
 
 
+class MaintenanceSection(_Section):
+    """Hall staff's maintenance mode (docs/maintenance.md)."""
+
+    # The hidden gesture on the attract screen: `gesture_taps` taps in `corner` within `gesture_window_s`.
+    gesture_taps: int = Field(default=5, ge=3, le=10)
+    gesture_window_s: float = Field(default=3.0, gt=0.5, le=10.0)
+    corner: Literal["top_left", "top_right", "bottom_left", "bottom_right"] = "top_left"
+    session_idle_s: int = Field(default=120, ge=30, le=1800)
+    # Wrong PINs before the kiosk makes staff wait; the wait doubles with each further failure.
+    lockout_failures: int = Field(default=3, ge=1, le=10)
+    lockout_first_wait_s: int = Field(default=30, ge=1, le=3600)
+    lockout_max_wait_s: int = Field(default=900, ge=1, le=86_400)
+    paper_roll_length_m: float = Field(default=50.0, gt=0, le=1000)
+    paper_warn_remaining_m: float = Field(default=5.0, ge=0, le=1000)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MaintenanceSection:
+        if self.lockout_max_wait_s < self.lockout_first_wait_s:
+            raise ValueError("lockout_max_wait_s must be at least lockout_first_wait_s")
+        if self.paper_warn_remaining_m >= self.paper_roll_length_m:
+            raise ValueError("paper_warn_remaining_m must be less than paper_roll_length_m")
+        return self
+
+
 class Settings(_Section):
     kiosk: KioskSection
     central: CentralSection
@@ -150,6 +174,7 @@ class Settings(_Section):
     session: SessionSection = SessionSection()
     remote: RemoteSection = RemoteSection()
     outbox: OutboxSection = OutboxSection()
+    maintenance: MaintenanceSection = MaintenanceSection()
     source: Path | None = Field(default=None, exclude=True)
 
     def with_overrides(self, **sections: dict[str, object]) -> Settings:

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from central_server.auth import TerminalId
@@ -38,6 +38,7 @@ from kiosk.remote_config.bundle import (
 )
 
 Outcome = Literal["applied", "deferred", "refused", "rolled_back", "healthy"]
+OutOfServiceReason = Literal["device_fault", "paper", "maintenance", "network", "other"]
 FAILED = ("refused", "rolled_back")
 MAX_FAILURES = 10_000
 MAX_STAGES = 100
@@ -118,6 +119,11 @@ class HeartbeatBody(_Body):
     problems: list[StartProblem] = Field(
         default_factory=list, max_length=20, description="parts that did not start, until a restart"
     )
+    in_service: bool = Field(
+        default=True, strict=True, description="false: staff (or the kiosk) took it out of service"
+    )
+    out_of_service_reason: OutOfServiceReason | None = None
+    out_of_service_since: AwareDatetime | None = None
 
 
 class PublishBody(_Body):

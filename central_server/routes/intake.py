@@ -33,6 +33,7 @@ from central_server.intake_schemas import (
 from central_server.intake_visit import check_citizen, covering_claims
 from central_server.models import Citizen, IntakeRecord
 from central_server.preregistration import Registered, apply_pre_registration
+from central_server.staff import audit as staff_audit
 from central_server.withdrawals import Accepted, WithdrawalRequest, apply_withdrawal
 from kiosk.masking import mask_phone
 
@@ -129,6 +130,10 @@ def _apply(
         if kind in _CRM_KINDS:
             key = item.idempotency_key
             reference = _record_for_crm(session, kind, checked, sender, citizen_ref, key, now)
+        elif kind is IntakeKind.STAFF_AUDIT_EVENT:
+            received_at = int(now.timestamp())
+            staff_audit.record(session, checked.payload, terminal_id=terminal_id, received_at=received_at)
+            reference = None
         else:
             reference = _serve(session, kind, checked, citizen, terminal_id, item.idempotency_key, now)
     except ItemRefused as refusal:

@@ -26,6 +26,7 @@ from kiosk.central.models import (
     IntakeResult,
     IssuedCertificate,
     Loan,
+    StaffRoster,
     TerminalToken,
     WithdrawalOptions,
 )
@@ -267,6 +268,14 @@ class CentralClient:
         if data is None:
             return etag, None
         return answered_etag, _parse(Catalogue, data)
+
+    def staff_roster(self, etag: str | None) -> tuple[str | None, StaffRoster | None]:
+        """(etag, roster) when the roster differs from the one `etag` names; (etag, None) when not."""
+        headers = {"If-None-Match": etag} if etag else {}
+        data, answered_etag = self._exchange("GET", "/v1/terminal/staff", None, headers)
+        if data is None:
+            return etag, None
+        return answered_etag, _parse(StaffRoster, data)
 
     def appointment_slots(
         self,

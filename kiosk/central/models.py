@@ -304,3 +304,18 @@ class IssuedCertificate(_StrictModel):
         if self.facts.kind != self.kind:
             raise ValueError(f"facts are of kind {self.facts.kind}, the certificate of kind {self.kind}")
         return self
+
+
+class StaffAccount(_Model):
+    """One hall staff account of GET /v1/terminal/staff: no name, only the PIN's slow hash."""
+
+    staff_id: str = Field(pattern=r"^[0-9]{6}$")
+    pin_hash: str = Field(pattern=r"^scrypt\$[0-9]+\$[0-9]+\$[0-9]+\$[0-9a-f]+\$[0-9a-f]+$", max_length=400)
+    role: Literal["hall_staff", "technician"]
+    active: bool = True
+
+
+class StaffRoster(_Model):
+    """GET /v1/terminal/staff: cached by the kiosk (with its ETag) so staff can sign in offline."""
+
+    staff: list[StaffAccount]

@@ -12,6 +12,8 @@
                      [--period day|week|month] [--json]
     kiosk-admin cases [--open | --overdue] [--json] --central URL
     kiosk-admin cases assign|note|callback|close ID TEXT --central URL
+    kiosk-admin audit [--kiosk K] [--from D --to D] [--limit N] [--json] --central URL
+    kiosk-admin staff-hash
 
 The operator token for publish/rollout/fleet comes from --token or the KIOSK_ADMIN_TOKEN variable.
 """
@@ -19,8 +21,11 @@ The operator token for publish/rollout/fleet comes from --token or the KIOSK_ADM
 from __future__ import annotations
 
 import argparse
+import getpass
+import hashlib
 import json
 import os
+import secrets
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -153,10 +158,22 @@ def cmd_fleet(args: argparse.Namespace) -> int:
         print(
             f"{row['terminal_id']}  group {row['group']}  seen {_when(row['last_seen'])}  "
             f"app {beat['app_version']}  config v{beat['config_version']} (last report: {last})  "
+            f"service {_service(beat)}  "
             f"{beat['connectivity']}  devices: {devices}  outbox {outbox.get('depth', '-')}"
             + (f"  last error: {beat['last_error']}" if beat.get("last_error") else "")
         )
     return 0
+
+
+def _service(beat: dict[str, Any]) -> str:
+    """`in`, or `out (reason)` with the time it went out. A heartbeat from before kiosks reported it has no
+    `in_service`: such a kiosk had no way to be out of service."""
+    if beat.get("in_service", True):
+        return "in"
+    since = beat.get("out_of_service_since")
+    return f"out ({beat.get('out_of_service_reason') or 'no reason given'}" + (
+        f" since {_centre_time(since)})" if since else ")"
+    )
 
 
 def _centre_time(instant: str) -> str:
@@ -318,6 +335,58 @@ def cmd_case_action(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    query = {
+        name: value
+        for name, value in (
+            ("terminal", args.kiosk),
+            ("from", args.from_),
+            ("to", args.to),
+            ("limit", args.limit),
+        )
+        if value is not None
+    }
+    rows = _call("GET", f"{_central(args)}/v1/admin/staff-audit?{urlencode(query)}", _token(args))
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("no staff audit events")
+    for row in rows:
+        seconds = datetime.fromisoformat(row["at"]).astimezone(CENTRE_TZ).strftime("%Y-%m-%d %H:%M:%S")
+        print(
+            f"{seconds}  {row['terminal_id']}  staff {row['staff_id']}  {row['action']}  "
+            f"{row['outcome'] or '-'}  {row['target'] or '-'}"
+        )
+    return 0
+
+
+# What the centre's --staff file takes (docs/staff.md): scrypt at a staff PIN's cost, salt and digest as
+# central_server.security writes them. The kiosk never imports the centre, so the format is repeated here.
+STAFF_PIN_N, STAFF_PIN_R, STAFF_PIN_P = 2**15, 8, 1
+STAFF_PIN_DIGITS = 6
+
+
+def staff_pin_hash(pin: str) -> str:
+    salt = secrets.token_bytes(16)
+    n, r, p = STAFF_PIN_N, STAFF_PIN_R, STAFF_PIN_P
+    digest = hashlib.scrypt(
+        pin.encode(), salt=salt, n=n, r=r, p=p, dklen=32, maxmem=2 * 128 * r * (n + p + 2)
+    )
+    return f"scrypt${n}${r}${p}${salt.hex()}${digest.hex()}"
+
+
+def cmd_staff_hash(args: argparse.Namespace) -> int:
+    # getpass reads from the terminal without echo: a PIN never goes on the command line or into a file.
+    pin = getpass.getpass("staff PIN (6 digits): ")
+    if len(pin) != STAFF_PIN_DIGITS or not pin.isascii() or not pin.isdigit():
+        raise AdminError(f"staff-hash: a staff PIN is exactly {STAFF_PIN_DIGITS} digits 0-9; nothing printed")
+    if getpass.getpass("the same PIN again: ") != pin:
+        raise AdminError("staff-hash: the two PINs differ; nothing printed")
+    print(f'pin_hash = "{staff_pin_hash(pin)}"')
+    return 0
+
+
 def _day(value: str) -> str:
     try:
         return date.fromisoformat(value).isoformat()
@@ -429,6 +498,24 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("text", help=text)
         central(sub)
         sub.set_defaults(func=cmd_case_action)
+
+    audit = commands.add_parser("audit", help="what hall staff did at the kiosks (docs/staff.md)")
+    audit.add_argument("--kiosk", help="only this kiosk's events")
+    audit.add_argument(
+        "--from", dest="from_", type=_day, metavar="YYYY-MM-DD", help="first day (centre time)"
+    )
+    audit.add_argument("--to", type=_day, metavar="YYYY-MM-DD", help="last day (default today)")
+    audit.add_argument(
+        "--limit", type=_int_between(1, 1000), help="at most this many, newest first (default 200)"
+    )
+    audit.add_argument("--json", action="store_true", help="the centre's answer as JSON")
+    central(audit)
+    audit.set_defaults(func=cmd_audit)
+
+    staff_hash = commands.add_parser(
+        "staff-hash", help="hash a staff PIN (asked twice, not echoed) for the centre's --staff file"
+    )
+    staff_hash.set_defaults(func=cmd_staff_hash)
     return parser
 
 

@@ -43,6 +43,10 @@ class FleetAgent:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
+        self.last_outcome: Outcome | None = None  # the last configuration outcome reported (for staff)
+        self.last_beat_ok: float | None = None  # clock time of the last heartbeat the centre took
+        # Also run at every poll (the staff roster): each catches its own failures.
+        self.pollers: list[Callable[[], object]] = []
 
     def attach(self, remote: RemoteConfigService) -> None:
         """Start polling for bundles for `remote` (the agent and the service need each other)."""
@@ -50,6 +54,7 @@ class FleetAgent:
 
     def report(self, outcome: Outcome) -> None:
         """RemoteConfigService's report callback: every outcome goes to the centre."""
+        self.last_outcome = outcome
         self._api.report(outcome.version, outcome.outcome, outcome.reason)
 
     def poll_config(self) -> Outcome | None:
@@ -64,12 +69,15 @@ class FleetAgent:
         beat = self._status()
         beat["last_error"] = self.last_error
         self._api.heartbeat(beat)
+        self.last_beat_ok = self._clock()
 
     def run_once(self) -> None:
         now = self._clock()
         try:
             if now >= self._next_poll:
                 self._next_poll = now + self._poll_interval_s
+                for poller in list(self.pollers):
+                    poller()
                 self.poll_config()
             if now >= self._next_beat:
                 self._next_beat = now + self._heartbeat_interval_s()

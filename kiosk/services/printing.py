@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kiosk.devices.base import DeviceError
-from kiosk.devices.printer.driver import EscposPrinter
+from kiosk.devices.printer.driver import EscposPrinter, PrintOutcome
 from kiosk.i18n import N_
 from kiosk.receipts.data import ReceiptBranding
 from kiosk.receipts.model import Receipt
@@ -46,6 +46,8 @@ class PrintService:
         self._citizen = citizen
         self._branding = branding
         self._now = now
+        # Called on the printing worker with every job's outcome (the paper counter measures each job).
+        self.job_listeners: list[Callable[[PrintOutcome], None]] = []
 
     @property
     def printer(self) -> EscposPrinter:
@@ -74,6 +76,8 @@ class PrintService:
         except (DeviceError, TimeoutError) as exc:
             log.warning("printing the %s failed: %s", what, type(exc).__name__)
             return PrintReport(False, PRINTER_FAILED)
+        for listener in list(self.job_listeners):
+            listener(outcome)
         if outcome.printed:
             return PrintReport(True, N_("Please take your receipt from the slot below."))
         result = outcome.result.value

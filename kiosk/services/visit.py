@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.central import CentralClient
+from kiosk.i18n import N_
 from kiosk.services.applications import ApplicationsService
 from kiosk.services.appointments import AppointmentService
 from kiosk.services.background import Background
@@ -50,6 +51,12 @@ OPEN_SERVICES = frozenset({"complaint"})
 QUERY_SCREENS = {"overview": "overview", "deposits": "deposits", "loan": "loan", "applications": "status"}
 # Services that file a transaction: offered only while the kiosk can keep one (its outbox is open).
 TRANSACTION_SERVICES = frozenset({"withdrawal", "pre_registration", "complaint"})
+
+
+# The answer to a card placed while staff have the kiosk out of service (the attract screen says so too).
+OUT_OF_SERVICE = CardRefused(
+    N_("This kiosk is out of service"), N_("Please use another kiosk or ask at the counter.")
+)
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,8 @@ class VisitFlow:
         self.pending_service = "overview"
         self.receipt_printed = False
         self._lock = threading.Lock()
+        # Whether the kiosk serves citizens (staff may take it out of service): the runtime sets it.
+        self.in_service: Callable[[], bool] = lambda: True
 
     def offered(self, service: str) -> bool:
         """Whether this kiosk can serve `service` now with the parts it has: a transaction needs the outbox
@@ -111,12 +120,18 @@ class VisitFlow:
     # -- beginning ------------------------------------------------------------------------------------
 
     def begin(self) -> None:
-        """Someone is using the kiosk (left the attract screen): hold configuration changes back."""
+        """Someone is using the kiosk (left the attract screen): hold configuration changes back. Nothing
+        while the kiosk is out of service: no visit begins."""
+        if not self.in_service():
+            return
         self.active.set()
         self.touchpoints.start()
 
     def card_placed(self, holder: CardHolder) -> CardRefused | None:
-        """An ID card was placed: the visit is theirs, or the reason it cannot be."""
+        """An ID card was placed: the visit is theirs, or the reason it cannot be. Out of service, the card
+        is ignored (OUT_OF_SERVICE, nothing of the holder kept); the app asks `in_service()` first."""
+        if not self.in_service():
+            return OUT_OF_SERVICE
         self.touchpoints.start("id_card")
         self.begin()
         return self.citizen.card_placed(holder)

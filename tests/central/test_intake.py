@@ -104,7 +104,7 @@ EVERY_KIND = [
             "duration_ms": 5,
         },
     ),
-    ("staff_audit_event", {"staff_id": "S001", "action": "printer_refill", "at": CREATED}),
+    ("staff_audit_event", {"staff_id": "900001", "action": "paper_replaced", "at": CREATED}),
 ]
 
 
@@ -149,7 +149,7 @@ def test_a_key_twice_in_one_batch_is_applied_once(kiosk: Kiosk) -> None:
 
 def test_keys_belong_to_their_terminal(demo_server: Any) -> None:
     # Not a rating: the centre takes one rating per case from whichever kiosk, whatever the key.
-    item = intake_item("staff_audit_event", {"staff_id": "S001", "action": "printer_refill", "at": CREATED})
+    item = intake_item("staff_audit_event", {"staff_id": "900001", "action": "paper_replaced", "at": CREATED})
     for terminal in ("KIOSK-DEMO-01", "KIOSK-DEMO-02"):
         other = Kiosk(demo_server.base_url, terminal)
         other.authenticate()

@@ -85,7 +85,7 @@ def test_dates_and_codes_are_json_strings_in_their_format(
 
 @pytest.mark.parametrize("at", [1764547200, "1764547200", 1764547200.5])
 def test_an_instant_is_iso_text_never_a_unix_timestamp(kiosk: Kiosk, at: Any) -> None:
-    result = _send(kiosk, "staff_audit_event", {"staff_id": "S001", "action": "printer_refill", "at": at})
+    result = _send(kiosk, "staff_audit_event", {"staff_id": "900001", "action": "paper_replaced", "at": at})
     assert result["status"] == "rejected" and result["reason"].startswith("payload field at: Input should be")
 
 

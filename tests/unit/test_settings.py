@@ -114,3 +114,22 @@ def test_cli_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert lines == [f"kiosk: {path}: central.timeout_s: Input should be greater than 0"]
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("section", "expected"),
+    [
+        ('corner = "middle"', "maintenance.corner:"),
+        ("gesture_taps = 1", "maintenance.gesture_taps:"),
+        ("lockout_first_wait_s = 60\nlockout_max_wait_s = 30", "lockout_max_wait_s must be at least"),
+        ("paper_roll_length_m = 5\npaper_warn_remaining_m = 5", "paper_warn_remaining_m must be less"),
+        ("pin = 123456", "maintenance.pin: unknown key"),
+    ],
+)
+def test_bad_maintenance_settings_name_the_key(tmp_path: Path, section: str, expected: str) -> None:
+    path = _write(tmp_path, f"{BASE}\n[maintenance]\n{section}\n")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ") and expected in message and "\n" not in message
+

@@ -271,6 +271,11 @@ def render_png(rows: list[Row], dots: int, path: Path) -> None:
     paper.save(path)
 
 
+def paper_length_dots(rows: list[Row]) -> int:
+    """How much paper the rows take, in dots (8 a millimetre at 203 dpi): the kiosk's paper counter."""
+    return sum(_row_height(row) for row in rows)
+
+
 def _row_height(row: Row) -> int:
     if isinstance(row, TextRow):
         return LINE_PITCH * max(style.tall for _, style in row.chars)
