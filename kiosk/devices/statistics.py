@@ -7,18 +7,17 @@ understood is reported and replaced by zeros; counters are diagnostics, never a 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import json
 import logging
 import math
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kiosk.atomic_write import write_atomically
 from kiosk.devices.errors import DeviceError
 
 log = logging.getLogger(__name__)
@@ -144,7 +143,7 @@ class StatisticsFile:
         """Write now. A failure is logged (once until a write succeeds again) and never raised."""
         self._saved_at = self._clock()
         try:
-            _write_atomically(self.path, render_statistics(stats, device))
+            write_atomically(self.path, render_statistics(stats, device), 0o644)
         except OSError as exc:
             if not self._write_failed:
                 log.warning("device statistics %s cannot be written: %s", self.path, exc)
@@ -152,24 +151,3 @@ class StatisticsFile:
             return
         self._write_failed = False
 
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
-    # The rename itself is only durable once the directory is synced.
-    directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)

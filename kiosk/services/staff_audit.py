@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from kiosk.services.background import Background
+from kiosk.services.record_items import enqueue_if_room
 
 if TYPE_CHECKING:
     from kiosk.offline_queue.outbox import Outbox
@@ -74,19 +75,7 @@ class StaffAudit:
         return self._worker.drain(timeout_s)
 
     def _enqueue(self, key: str, payload: dict[str, Any]) -> None:
-        from kiosk.offline_queue.bounds import Level, level
-
-        outbox = self._outbox()
-        reason = None
-        if outbox is None:
-            reason = "the outbox is not open"
-        elif level(outbox.bounds, outbox.usage())[0] is not Level.OK:
-            reason = "the outbox backlog is at its warning level; room is kept for transactions"
-        else:
-            try:
-                outbox.enqueue(KIND, payload, key)
-            except Exception as exc:
-                reason = type(exc).__name__
+        reason = enqueue_if_room(self._outbox(), KIND, payload, key)
         if reason is not None:
             self.dropped += 1
             log.warning(

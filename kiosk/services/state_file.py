@@ -4,37 +4,19 @@ state or the new one and other users of the machine read neither."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
+
+from kiosk.atomic_write import write_atomically
 
 log = logging.getLogger(__name__)
 
 
 def write_private(path: Path, record: dict[str, Any]) -> None:
-    """Write `record` as JSON: a temporary file (0600), fsynced, renamed over `path`, the directory
-    synced. Raises OSError."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            json.dump(record, file, ensure_ascii=False)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
-    directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    """Write `record` as JSON, atomically, mode 0600. Raises OSError."""
+    write_atomically(path, json.dumps(record, ensure_ascii=False).encode("utf-8"), 0o600)
 
 
 def read_record(path: Path) -> dict[str, Any] | None:

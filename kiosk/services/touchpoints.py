@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from kiosk.services.background import Background
+from kiosk.services.record_items import enqueue_if_room
 
 if TYPE_CHECKING:
     from kiosk.offline_queue.outbox import Outbox
@@ -172,21 +173,8 @@ class TouchpointRecorder:
         return max(0, round((self._clock() - then) * 1000))
 
     def _enqueue(self, key: str, payload: dict[str, Any], ticket: str | None) -> None:
-        # On the worker. A lost touchpoint costs a scorecard figure, never a citizen's business: every
-        # failure, including a closed outbox, is counted and logged, and the visit goes on.
-        from kiosk.offline_queue.bounds import Level, level
-
-        outbox = self._outbox()
-        reason = None
-        if outbox is None:
-            reason = "the outbox is not open"
-        elif level(outbox.bounds, outbox.usage())[0] is not Level.OK:
-            reason = "the outbox backlog is at its warning level; room is kept for transactions"
-        else:
-            try:
-                outbox.enqueue(KIND, payload, key, visit_ticket=ticket)
-            except Exception as exc:
-                reason = type(exc).__name__
+        # On the worker. A lost touchpoint costs a scorecard figure, never a citizen's business.
+        reason = enqueue_if_room(self._outbox(), KIND, payload, key, ticket)
         if reason is not None:
             self.dropped += 1
             log.warning("touchpoint %s dropped (%s); %d dropped since start", payload["event"], reason,
