@@ -38,7 +38,7 @@ EXIT_RESTART = 75
 _AUDIT_FLUSH_S = 2.0
 
 
-class NotSignedIn(Exception):
+class StaffNotSignedIn(Exception):
     """A maintenance action without a signed-in session (it timed out, or staff signed out)."""
 
 
@@ -106,7 +106,7 @@ class MaintenanceService:
         session = self.staff.session
         if session is None or session.expired():
             self.staff.end_if_idle()
-            raise NotSignedIn("no maintenance session; sign in again")
+            raise StaffNotSignedIn("no maintenance session; sign in again")
         session.touch()
         return session.staff_id
 
