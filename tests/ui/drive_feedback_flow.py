@@ -8,22 +8,13 @@ Writes `result.json` into the output directory: the steps passed, or the first f
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
-import threading
-import traceback
 from pathlib import Path
 from typing import Any
 
 from drive_citizen_flow import Driver
+from driver_main import drive
 
-from kiosk.demo import start_demo_parts
-from kiosk.display import plan_window, prepare_kivy
-from kiosk.runtime import build_runtime
-from kiosk.settings import load_settings
-
-REPO = Path(__file__).resolve().parents[2]
 PHONE = "13812345678"  # synthetic
 
 
@@ -128,44 +119,10 @@ class FeedbackDriver(Driver):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--data-dir", type=Path, required=True)
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    result: dict[str, Any] = {"ok": False, "steps": []}
-
-    settings = load_settings(REPO / "config" / "demo.toml").with_overrides(
-        kiosk={"data_dir": str(args.data_dir)},
+    return drive(
+        lambda app, out, parts, _front: FeedbackDriver(app, out, parts),
         session={"idle_timeout_s": 300, "countdown_s": 10},
-        outbox={"key_file": str(args.data_dir.parent / "keys" / "outbox.key")},
     )
-    settings, parts = start_demo_parts(settings)
-    plan = plan_window(1080, 1920, fullscreen=False, kiosk_mode=False, demo_panel=True, window_height=960)
-    runtime = build_runtime(settings, card_placer=parts.emulator, last_receipt=parts.last_receipt)
-    prepare_kivy(plan)
-    from kiosk.app import KioskApp
-
-    def started(app: Any) -> None:
-        driver = FeedbackDriver(app, args.out, parts)
-
-        def scenario() -> None:
-            try:
-                driver.run()
-                result["ok"] = True
-            except BaseException:
-                result["error"] = traceback.format_exc()
-            result["steps"] = driver.steps
-            driver.ui(app.stop)
-
-        threading.Thread(target=scenario, daemon=True).start()
-
-    try:
-        KioskApp(runtime, plan, on_started=started).run()
-    finally:
-        parts.close()
-        (args.out / "result.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
-    return 0 if result["ok"] else 1
 
 
 if __name__ == "__main__":

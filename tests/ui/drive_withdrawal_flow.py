@@ -9,25 +9,17 @@ the first failure.
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
 import shutil
 import sys
-import threading
-import time
-import traceback
 from pathlib import Path
 from typing import Any
 
 import requests
-from drive_citizen_flow import REPO, Driver
+from drive_citizen_flow import Driver
+from driver_main import drive
 
 from kiosk.central import CentralError
-from kiosk.demo import start_demo_parts
-from kiosk.display import plan_window, prepare_kivy
-from kiosk.runtime import build_runtime
-from kiosk.settings import load_settings
 
 RENT = "01"
 PASSWORD = "123456"
@@ -314,54 +306,17 @@ class WithdrawalDriver(Driver):
         self.leave_through_goodbye()
 
 
+def _report(driver: WithdrawalDriver, app: Any, result: dict[str, Any]) -> None:
+    result["facts"] = driver.facts
+    result["bank_card_reader"] = app.runtime.settings.devices.bankcard
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--data-dir", type=Path, required=True)
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    result: dict[str, Any] = {"ok": False, "steps": []}
-
-    settings = load_settings(REPO / "config" / "demo.toml").with_overrides(
-        kiosk={"data_dir": str(args.data_dir)},
-        outbox={"key_file": str(args.data_dir.parent / "keys" / "outbox.key")},
+    return drive(
+        lambda app, out, parts, _front: WithdrawalDriver(app, out, parts),
+        bank_card_slot=True,
+        report=_report,
     )
-    settings, parts = start_demo_parts(settings)
-    plan = plan_window(1080, 1920, fullscreen=False, kiosk_mode=False, demo_panel=True, window_height=960)
-    runtime = build_runtime(
-        settings,
-        card_placer=parts.emulator,
-        last_receipt=parts.last_receipt,
-        bank_card_slot=parts.bank_card_slot,
-    )
-    prepare_kivy(plan)
-    from kiosk.app import KioskApp
-
-    def started(app: Any) -> None:
-        driver = WithdrawalDriver(app, args.out, parts)
-
-        def scenario() -> None:
-            started_at = time.monotonic()
-            try:
-                driver.run()
-                result["ok"] = True
-            except BaseException:
-                result["error"] = traceback.format_exc()
-            result["steps"] = driver.steps
-            result["facts"] = driver.facts
-            result["bank_card_reader"] = app.runtime.settings.devices.bankcard
-            result["flow_s"] = round(time.monotonic() - started_at, 1)
-            driver.ui(app.stop)
-
-        threading.Thread(target=scenario, daemon=True).start()
-
-    try:
-        KioskApp(runtime, plan, on_started=started).run()
-    finally:
-        parts.close()
-        text = json.dumps(result, indent=2, ensure_ascii=False)
-        (args.out / "result.json").write_text(text, encoding="utf-8")
-    return 0 if result["ok"] else 1
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from typing import Any
 
 from PIL import Image
 
+from tests.ui.flow_run import assert_drawn, run_driver
+
 DRIVER = Path(__file__).resolve().parent / "drive_citizen_flow.py"
 EXPECTED = [
     "01_attract",
@@ -38,22 +40,11 @@ EXPECTED = [
 
 
 def test_citizen_flow(xvfb_display: str, screens_dir: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "DISPLAY": xvfb_display}
-    result = subprocess.run(
-        [sys.executable, str(DRIVER), "--out", str(screens_dir), "--data-dir", str(tmp_path / "data")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
+    report, result = run_driver(
+        "drive_citizen_flow.py", screens_dir, tmp_path / "data", xvfb_display, timeout_s=240
     )
-    report = json.loads((screens_dir / "result.json").read_text(encoding="utf-8"))
-    assert report["ok"], report.get("error", "") + result.stderr[-3000:]
     assert report["steps"] == EXPECTED
-    for name in EXPECTED:
-        image = Image.open(screens_dir / f"{name}.png").convert("RGB")
-        assert image.size[1] >= 900, name
-        # A screen that failed to draw is one flat colour; a real one has text, buttons and a header.
-        assert len(image.getcolors(maxcolors=1_000_000) or []) > 50, f"{name}.png looks blank"
+    assert_drawn(screens_dir, EXPECTED)
     assert result.returncode == 0
 
 

@@ -3,15 +3,10 @@ tiles in every text size and language, an anonymous complaint with a callback ph
 slip), the slip's reference on the virtual printer, a suggestion in large English text
 (drive_complaint_flow.py)."""
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from PIL import Image
+from tests.ui.flow_run import assert_drawn, run_driver
 
-DRIVER = Path(__file__).resolve().parent / "drive_complaint_flow.py"
 EXPECTED = [
     "cs_01_home",
     "cs_02_home_large_text",
@@ -34,21 +29,10 @@ EXPECTED = [
 
 def test_complaint_flow(xvfb_display: str, screens_dir: Path, tmp_path: Path) -> None:
     out = screens_dir / "complaint"
-    (out / "result.json").unlink(missing_ok=True)  # a driver that dies at start must not pass on an old one
-    result = subprocess.run(
-        [sys.executable, str(DRIVER), "--out", str(out), "--data-dir", str(tmp_path / "data")],
-        env={**os.environ, "DISPLAY": xvfb_display},
-        capture_output=True,
-        text=True,
-        timeout=240,
+    report, result = run_driver(
+        "drive_complaint_flow.py", out, tmp_path / "data", xvfb_display, timeout_s=240
     )
-    report = json.loads((out / "result.json").read_text(encoding="utf-8"))
-    assert report["ok"], report.get("error", "") + result.stderr[-3000:]
     assert report["steps"] == EXPECTED
-    for name in EXPECTED:
-        image = Image.open(out / f"{name}.png").convert("RGB")
-        assert image.size[1] >= 900, name
-        # A screen that failed to draw is one flat colour; a real one has text, buttons and a header.
-        assert len(image.getcolors(maxcolors=1_000_000) or []) > 50, f"{name}.png looks blank"
+    assert_drawn(out, EXPECTED)
     assert (out / "cs_10b_printed_slip.png").exists()
     assert result.returncode == 0

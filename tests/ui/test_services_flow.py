@@ -4,15 +4,10 @@ slip printed); a pre-registration online; with the link to the centre cut, booki
 and offers pre-registration, which waits in the outbox and is listed as waiting to be sent until the link
 returns and the centre lists it under the same code (drive_services_flow.py)."""
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from PIL import Image
+from tests.ui.flow_run import assert_drawn, run_driver
 
-DRIVER = Path(__file__).resolve().parent / "drive_services_flow.py"
 EXPECTED = [
     "svc_01_home",
     "svc_02_home_large_text",
@@ -42,22 +37,9 @@ EXPECTED = [
 
 def test_services_flow(xvfb_display: str, screens_dir: Path, tmp_path: Path) -> None:
     out = screens_dir / "services"
-    (out / "result.json").unlink(missing_ok=True)  # a driver that dies at start must not pass on an old one
-    result = subprocess.run(
-        [sys.executable, str(DRIVER), "--out", str(out), "--data-dir", str(tmp_path / "data")],
-        env={**os.environ, "DISPLAY": xvfb_display},
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    report = json.loads((out / "result.json").read_text(encoding="utf-8"))
-    assert report["ok"], report.get("error", "") + result.stderr[-3000:]
+    report, result = run_driver("drive_services_flow.py", out, tmp_path / "data", xvfb_display, timeout_s=180)
     assert report["steps"] == EXPECTED
-    for name in EXPECTED:
-        image = Image.open(out / f"{name}.png").convert("RGB")
-        assert image.size[1] >= 900, name
-        # A screen that failed to draw is one flat colour; a real one has text, buttons and a header.
-        assert len(image.getcolors(maxcolors=1_000_000) or []) > 50, f"{name}.png looks blank"
+    assert_drawn(out, EXPECTED)
     for slip in (
         "svc_09b_appointment_slip",
         "svc_13b_cancellation_slip",

@@ -7,15 +7,10 @@ Certificate: a deposit certificate printed, its code verified on the centre's /v
 change: a weak new password refused with the centre's sentence, then a good one, which signs in next time.
 """
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from PIL import Image
+from tests.ui.flow_run import assert_drawn, run_driver
 
-DRIVER = Path(__file__).resolve().parent / "drive_withdrawal_flow.py"
 EXPECTED = [
     "w01_reasons",
     "w01b_reasons_english",
@@ -43,15 +38,7 @@ def test_withdrawal_certificate_and_password_change(
     xvfb_display: str, screens_dir: Path, tmp_path: Path
 ) -> None:
     out = screens_dir / "withdrawal"
-    result = subprocess.run(
-        [sys.executable, str(DRIVER), "--out", str(out), "--data-dir", str(tmp_path / "data")],
-        env={**os.environ, "DISPLAY": xvfb_display},
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    report = json.loads((out / "result.json").read_text(encoding="utf-8"))
-    assert report["ok"], report.get("error", "") + result.stderr[-3000:]
+    report, result = run_driver("drive_withdrawal_flow.py", out, tmp_path / "data", xvfb_display)
     assert report["steps"] == EXPECTED
     facts = report["facts"]
     assert facts["goodbye_reminds_receipt"] is True
@@ -61,11 +48,7 @@ def test_withdrawal_certificate_and_password_change(
     assert facts["signed_in_with_new_password"] is True
     # The bank cards went through the real PC/SC stack (the demo's pcscd and vpcd), not the in-process one.
     assert report["bank_card_reader"].startswith("pcsc://"), report["bank_card_reader"]
-    for name in EXPECTED:
-        image = Image.open(out / f"{name}.png").convert("RGB")
-        assert image.size[1] >= 900, name
-        # A screen that failed to draw is one flat colour; a real one has text, buttons and a header.
-        assert len(image.getcolors(maxcolors=1_000_000) or []) > 50, f"{name}.png looks blank"
+    assert_drawn(out, EXPECTED)
     assert result.returncode == 0
     # The kiosk's log never has the full number of the card the chip gave, only the masked one.
     assert "621799" not in result.stderr.replace("621799******", "")
