@@ -15,6 +15,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 
 from kiosk.i18n import N_
+from kiosk.screens.business_types import BusinessTypesStep
 from kiosk.screens.rendered import RenderedScreen
 from kiosk.services.applications import STATE_NAMES
 from kiosk.services.appointments import (
@@ -58,22 +59,11 @@ class _AppointmentStep(RenderedScreen):
         raise error  # not the centre: a bug; Kivy's fault handler logs it and wipes the visit
 
 
-class AppointmentScreen(_AppointmentStep):
+class AppointmentScreen(_AppointmentStep, BusinessTypesStep):
     """What would you like to book? And the way to the appointments the citizen already has."""
 
-    loading = BooleanProperty(True)
-    types = ListProperty([])  # BusinessView
-
-    def prepare(self, **params: Any) -> None:
-        self.types = []
-        self.loading = True
-        self.render()
-        self.app.background(self.appointments.business_types, on_result=self._show, on_error=self._failed)
-
-    def _show(self, types: list[BusinessView]) -> None:
-        self.types = types
-        self.loading = False
-        self.render()
+    def load_types(self) -> list[BusinessView]:
+        return self.appointments.business_types()
 
     def render(self) -> None:
         choices = self.ids.choices
@@ -98,11 +88,6 @@ class AppointmentScreen(_AppointmentStep):
             self.app.go("appointment_office", business=business, offices=offices)
         else:  # the kept catalogue names no office of it: only the centre can say more
             self.app.go("appointment_unavailable")
-
-    def wipe(self) -> None:
-        self.types = []
-        self.loading = True
-        self.render()
 
 
 class AppointmentOfficeScreen(_AppointmentStep):

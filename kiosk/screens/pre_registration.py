@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, ListProperty, ObjectProperty
+from kivy.properties import BooleanProperty, ObjectProperty
 
 import kiosk.widgets.flow  # noqa: F401  (its kv rules)
 from kiosk.i18n import N_
+from kiosk.screens.business_types import BusinessTypesStep
 from kiosk.screens.rendered import RenderedScreen
 from kiosk.services.catalogue import BusinessView
 from kiosk.services.citizen import Unavailable
@@ -58,22 +59,11 @@ class _PreRegistrationStep(RenderedScreen):
             raise error  # a bug; Kivy's fault handler logs it and wipes the visit
 
 
-class PreRegistrationScreen(_PreRegistrationStep):
+class PreRegistrationScreen(_PreRegistrationStep, BusinessTypesStep):
     """Which business will the citizen come to the counter for?"""
 
-    loading = BooleanProperty(True)
-    types = ListProperty([])  # BusinessView
-
-    def prepare(self, **params: Any) -> None:
-        self.types = []
-        self.loading = True
-        self.render()
-        self.app.background(self.pre_registration.business_types, on_result=self._show, on_error=self._failed)
-
-    def _show(self, types: list[BusinessView]) -> None:
-        self.types = types
-        self.loading = False
-        self.render()
+    def load_types(self) -> list[BusinessView]:
+        return self.pre_registration.business_types()
 
     def render(self) -> None:
         t, locale = self.app.t, self.app.locale
@@ -90,11 +80,6 @@ class PreRegistrationScreen(_PreRegistrationStep):
                 )
             )
             choices.add_widget(choice)
-
-    def wipe(self) -> None:
-        self.types = []
-        self.loading = True
-        self.render()
 
 
 class PreRegistrationChecklistScreen(_PreRegistrationStep):
