@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import hashlib
 import json
 import os
-import secrets
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -33,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from kiosk.pin_hash import hash_pin
 from kiosk.remote_config.bundle import (
     DEFAULT_VALIDITY_DAYS,
     MAX_VALIDITY_DAYS,
@@ -361,19 +360,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
-# What the centre's --staff file takes (docs/staff.md): scrypt at a staff PIN's cost, salt and digest as
-# central_server.security writes them. The kiosk never imports the centre, so the format is repeated here.
-STAFF_PIN_N, STAFF_PIN_R, STAFF_PIN_P = 2**15, 8, 1
 STAFF_PIN_DIGITS = 6
-
-
-def staff_pin_hash(pin: str) -> str:
-    salt = secrets.token_bytes(16)
-    n, r, p = STAFF_PIN_N, STAFF_PIN_R, STAFF_PIN_P
-    digest = hashlib.scrypt(
-        pin.encode(), salt=salt, n=n, r=r, p=p, dklen=32, maxmem=2 * 128 * r * (n + p + 2)
-    )
-    return f"scrypt${n}${r}${p}${salt.hex()}${digest.hex()}"
 
 
 def cmd_staff_hash(args: argparse.Namespace) -> int:
@@ -383,7 +370,7 @@ def cmd_staff_hash(args: argparse.Namespace) -> int:
         raise AdminError(f"staff-hash: a staff PIN is exactly {STAFF_PIN_DIGITS} digits 0-9; nothing printed")
     if getpass.getpass("the same PIN again: ") != pin:
         raise AdminError("staff-hash: the two PINs differ; nothing printed")
-    print(f'pin_hash = "{staff_pin_hash(pin)}"')
+    print(f'pin_hash = "{hash_pin(pin)}"')
     return 0
 
 

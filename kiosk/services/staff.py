@@ -18,8 +18,6 @@ with each further failure up to `lockout_max_wait_s`; a sign-in that succeeds en
 from __future__ import annotations
 
 import enum
-import hashlib
-import hmac
 import logging
 import secrets
 import threading
@@ -32,6 +30,7 @@ from pathlib import Path
 from kiosk.central import CentralClient, CentralError, CentralUnavailable
 from kiosk.central.models import StaffAccount, StaffRoster
 from kiosk.i18n import N_
+from kiosk.pin_hash import hash_pin, pin_matches
 from kiosk.services.staff_audit import UNKNOWN_STAFF, StaffAudit
 from kiosk.services.state_file import read_record, write_private
 
@@ -41,8 +40,6 @@ ROSTER_FILE = "staff_roster.json"
 LOCKOUT_FILE = "staff_lockout.json"
 # A roster hash asking for more than this would make one PIN check take seconds and hundreds of MiB: such
 # an entry is treated as unusable (the PIN is refused), never computed.
-MAX_SCRYPT_N = 2**18
-_DUMMY_COST = (2**15, 8, 1)
 
 
 class SignInOutcome(enum.StrEnum):
@@ -223,30 +220,6 @@ class Lockout:
             log.warning("cannot keep the staff lockout in %s: %s", self._path, exc.strerror)
 
 
-def pin_matches(pin: str, pin_hash: str) -> bool:
-    """Whether `pin` is the one `pin_hash` (scrypt$N$r$p$salthex$digesthex) was made from. Blocking
-    (scrypt at the hash's cost: ~50-100 ms at n=2**15). A hash that cannot be used matches nothing."""
-    try:
-        scheme, n_text, r_text, p_text, salt_hex, digest_hex = pin_hash.split("$")
-        n, r, p = int(n_text), int(r_text), int(p_text)
-        salt, expected = bytes.fromhex(salt_hex), bytes.fromhex(digest_hex)
-    except ValueError:
-        return False
-    if (
-        scheme != "scrypt"
-        or not 2 <= n <= MAX_SCRYPT_N
-        or not 1 <= r <= 32
-        or not 1 <= p <= 4
-        or not expected
-    ):
-        return False
-    # Python's default limit (32 MiB) is exactly what n=2**15, r=8 needs, which it refuses: allow twice.
-    candidate = hashlib.scrypt(
-        pin.encode(), salt=salt, n=n, r=r, p=p, dklen=len(expected), maxmem=2 * 128 * n * r * p + 2**20
-    )
-    return hmac.compare_digest(candidate, expected)
-
-
 class StaffService:
     """Sign-in, the current maintenance session, and sign-out; every step is audited."""
 
@@ -337,10 +310,5 @@ class StaffService:
 
     def _unknown_hash(self) -> str:
         if self._dummy_hash is None:
-            n, r, p = _DUMMY_COST
-            salt = secrets.token_bytes(16)
-            digest = hashlib.scrypt(
-                secrets.token_bytes(8), salt=salt, n=n, r=r, p=p, dklen=32, maxmem=2 * 128 * n * r * p + 2**20
-            )
-            self._dummy_hash = f"scrypt${n}${r}${p}${salt.hex()}${digest.hex()}"
+            self._dummy_hash = hash_pin(secrets.token_hex(8))
         return self._dummy_hash

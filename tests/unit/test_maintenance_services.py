@@ -3,9 +3,7 @@ the PIN check, the paper estimate, out of service across a restart, and the audi
 
 from __future__ import annotations
 
-import hashlib
 import os
-import secrets
 import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -17,6 +15,7 @@ from kiosk.central.models import StaffAccount, StaffRoster
 from kiosk.devices.printer.status import Paper
 from kiosk.offline_queue.bounds import BoundsPolicy
 from kiosk.offline_queue.outbox import Outbox
+from kiosk.pin_hash import hash_pin, pin_matches
 from kiosk.services.background import Background
 from kiosk.services.paper import PaperCounter
 from kiosk.services.service_state import ServiceState
@@ -26,7 +25,6 @@ from kiosk.services.staff import (
     RosterCache,
     SignInOutcome,
     StaffService,
-    pin_matches,
 )
 from kiosk.services.staff_audit import StaffAudit
 
@@ -34,9 +32,7 @@ NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def _hash(pin: str, n: int = 2**10) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(pin.encode(), salt=salt, n=n, r=8, p=1, dklen=32, maxmem=2**26)
-    return f"scrypt${n}$8$1${salt.hex()}${digest.hex()}"
+    return hash_pin(pin, (n, 8, 1))
 
 
 ROSTER = StaffRoster(staff=[StaffAccount(staff_id="900001", pin_hash=_hash("246810"), role="hall_staff")])
