@@ -129,9 +129,7 @@ Builder.load_string(
                 color: theme.WARNING
                 text: app.t("The centre could not be asked just now, so only what waits in this kiosk to be sent is listed.", app.locale) if root.listing and not root.listing.complete else ""
                 height: self.texture_size[1] if self.text else 0
-            KText:
-                halign: "center"
-                color: theme.MUTED
+            KLead:
                 text: app.t("You have no applications or appointments yet.", app.locale) if root.listing and not root.listing.items else ""
                 height: self.texture_size[1] if self.text else 0
             FlowScroll:

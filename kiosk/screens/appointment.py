@@ -433,9 +433,7 @@ Builder.load_string(
             spacing: dp(28)
             KTitle:
                 text: app.t("Book an appointment", app.locale)
-            KText:
-                halign: "center"
-                color: theme.MUTED
+            KLead:
                 text: app.t("Which business would you like to come to the counter for?", app.locale)
             FlowWaiting:
                 shown: root.loading
@@ -459,9 +457,7 @@ Builder.load_string(
             spacing: dp(28)
             KTitle:
                 text: app.t("Which office?", app.locale)
-            KText:
-                halign: "center"
-                color: theme.MUTED
+            KLead:
                 text: root.business.name(app.locale) if root.business else ""
             FlowScroll:
                 ChoiceList:
@@ -479,9 +475,7 @@ Builder.load_string(
             spacing: dp(20)
             KTitle:
                 text: app.t("Choose a day and a time", app.locale)
-            KText:
-                halign: "center"
-                color: theme.MUTED
+            KLead:
                 text: (root.business.name(app.locale) + "  ·  " + root.office.name(app.locale)) if root.business and root.office else ""
             FlowWaiting:
                 shown: root.loading
@@ -628,9 +622,7 @@ Builder.load_string(
             FlowMessage:
                 # Chinese sentences run on without a space.
                 text: ("" if app.locale == "zh_CN" else " ").join(app.t(message, app.locale) for message in root.messages)
-            KText:
-                halign: "center"
-                color: theme.MUTED
+            KLead:
                 text: app.t("You have no appointments.", app.locale) if not root.loading and not rows.children else ""
                 height: self.texture_size[1] if self.text else 0
             FlowScroll:

@@ -49,9 +49,7 @@ Builder.load_string(
             Widget:
                 size_hint_y: None
                 height: dp(40)
-            KText:
-                halign: "center"
-                color: theme.MUTED
+            KLead:
                 text: app.t("Account, deposit records and loan, at any time of day.", app.locale)
             NoticeBanner:
             Widget:

@@ -35,9 +35,7 @@ Builder.load_string(
             spacing: dp(40)
             KTitle:
                 text: app.t("Please place your ID card on the reader", app.locale)
-            KText:
-                halign: "center"
-                color: theme.MUTED
+            KLead:
                 text: app.t("The reader is below the screen. Leave the card there until you are done.", app.locale)
             Widget:
             IdCardPicture:

@@ -247,9 +247,7 @@ Builder.load_string(
             spacing: dp(28)
             KTitle:
                 text: app.t("Complaints and suggestions", app.locale)
-            KText:
-                halign: "center"
-                color: theme.MUTED
+            KLead:
                 text: app.t("Tell the centre what went wrong or what could be better. No ID card is needed.", app.locale)
             BoxLayout:
                 id: choices
@@ -272,9 +270,7 @@ Builder.load_string(
             spacing: dp(28)
             KTitle:
                 text: app.t("What is it about?", app.locale)
-            KText:
-                halign: "center"
-                color: theme.MUTED
+            KLead:
                 text: root.category_title(root.category, app.locale)
             FlowScroll:
                 ChoiceList:
@@ -292,9 +288,7 @@ Builder.load_string(
             spacing: dp(24)
             KTitle:
                 text: app.t("Would you like a call back?", app.locale)
-            KText:
-                halign: "center"
-                color: theme.MUTED
+            KLead:
                 text: app.t("Leave a phone number if you would like us to call you back (optional).", app.locale)
             Label:
                 text: root.typed or "—"

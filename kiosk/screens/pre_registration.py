@@ -170,9 +170,7 @@ Builder.load_string(
             spacing: dp(28)
             KTitle:
                 text: app.t("Pre-registration", app.locale)
-            KText:
-                halign: "center"
-                color: theme.MUTED
+            KLead:
                 text: app.t("Tell the counter in advance what you will come for, and see what to bring.", app.locale)
             FlowWaiting:
                 shown: root.loading

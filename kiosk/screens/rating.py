@@ -186,9 +186,7 @@ Builder.load_string(
             spacing: dp(24)
             KTitle:
                 text: app.t("How satisfied are you?", app.locale) if root.step == "score" else app.t("We are sorry. What went wrong?", app.locale) if root.step == "reasons" else app.t("Your phone number for a call back", app.locale)
-            KText:
-                halign: "center"
-                color: theme.MUTED
+            KLead:
                 text: app.t("Service: {service}", app.locale).format(service=root.service_name(root.case, app.locale))
             # Step 1: the five levels.
             StepPane:

@@ -132,6 +132,11 @@ Builder.load_string(
     bold: True
     halign: "center"
 
+<KLead@KText>:
+    # The sentence under a screen's title that says what the screen is for.
+    color: theme.MUTED
+    halign: "center"
+
 <KMuted@KText>:
     color: theme.MUTED
     font_size: sp(theme.SMALL) * app.text_scale

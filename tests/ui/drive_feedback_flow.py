@@ -57,7 +57,8 @@ class FeedbackDriver(Driver):
         def placed() -> list[bool]:
             widgets = list(self.app.sm.current_screen.walk(restrict=True))
             header = next(w for w in widgets if type(w).__name__ == "Header")
-            lines = [w for w in widgets if type(w).__name__ in ("KTitle", "KText") and w.text.strip()]
+            texts = ("KTitle", "KText", "KLead")
+            lines = [w for w in widgets if type(w).__name__ in texts and w.text.strip()]
             service = next(w for w in lines if "服务事项" in w.text)
             return [w.y >= 0 and w.top <= header.y + 1 for w in (lines[0], service)]
 
