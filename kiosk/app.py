@@ -28,8 +28,9 @@ from kivy.uix.screenmanager import FadeTransition, ScreenManager
 
 from kiosk.display import WindowPlan
 from kiosk.i18n import N_
-from kiosk.screens import SCREENS, make_screen
+from kiosk.screens import SCREENS, STAFF_SCREENS, make_screen
 from kiosk.services.citizen import CardHolder
+from kiosk.services.corner_taps import CornerTaps, in_corner
 from kiosk.services.faults import RecoveryBudget, redacted_traceback
 from kiosk.services.idcard import CardEvent, CardPlaced, CardTaken, CardUnreadable
 from kiosk.services.idle import IdlePhase, IdleTimer
@@ -46,7 +47,11 @@ KIVY_INI = Path(__file__).resolve().parent / "data" / "kivy.ini"
 
 _PREBUILD_AFTER_S = 0.5
 # Screens where nobody is being served: the idle countdown does not run there.
-_RESTING_SCREENS = frozenset({"attract", "goodbye"})
+_RESTING_SCREENS = frozenset({"attract", "goodbye", "out_of_service"})
+# Where the hidden staff gesture is heard: the screens nobody is being served on, never during a visit.
+_STAFF_ENTRY_SCREENS = frozenset({"attract", "out_of_service"})
+# The staff sign-in screen goes back to the attract screen after this long without a touch.
+_SIGN_IN_IDLE_S = 60
 # Screens on which a card placed on the reader starts a visit.
 _WELCOMING_SCREENS = frozenset({"attract", "home", "card"})
 # Device states that a visit meets as a device failure.
@@ -104,6 +109,8 @@ class KioskApp(App):
     notices = ListProperty([])  # NoticeText of the notices showing now
     receipt_printed = BooleanProperty(False)  # in this visit: the goodbye reminds them to take it
     connectivity = StringProperty("online")  # the centre as the outbox forwarder sees it
+    staff_id = StringProperty("")  # the maintenance session's staff number, for its bar
+    staff_left_s = NumericProperty(0)  # seconds before the maintenance session ends by itself
 
     def __init__(
         self, runtime: Runtime, plan: WindowPlan, on_started: Callable[[KioskApp], None] | None = None
@@ -122,6 +129,9 @@ class KioskApp(App):
         self._loop_ended = threading.Event()  # nothing scheduled on the Clock runs any more
         self.exit_status = 0
         self.title = "HPF Kiosk"
+        gesture = runtime.settings.maintenance
+        self._corner_taps = CornerTaps(gesture.corner, gesture.gesture_taps, gesture.gesture_window_s)
+        self._last_touch = time.monotonic()
 
     # -- translation ----------------------------------------------------------------------------------
 
@@ -168,6 +178,11 @@ class KioskApp(App):
         self.runtime.connectivity_listeners.append(
             lambda state: self.runtime.visit.network_failed() if state == "offline" else None
         )
+        maintenance = self.runtime.maintenance
+        maintenance.service_state.listen(lambda _status: Clock.schedule_once(self._service_changed, 0))
+        maintenance.exit_listeners.append(
+            lambda status: Clock.schedule_once(lambda _dt: self.request_stop(exit_status=status), 0)
+        )
         self._apply_policy()
         return root
 
@@ -199,6 +214,7 @@ class KioskApp(App):
         Clock.schedule_once(lambda _dt: self.background(self._start_services), _PREBUILD_AFTER_S)
         self._unbuilt = [name for name in SCREENS if not self.sm.has_screen(name)]
         Clock.schedule_once(self._build_next_screen, _PREBUILD_AFTER_S)
+        Clock.schedule_once(self._service_changed, 0)  # out of service since before a restart
 
     def _on_first_frame(self, *_args: Any) -> None:
         Window.unbind(on_flip=self._on_first_frame)
@@ -249,9 +265,15 @@ class KioskApp(App):
         return self.sm.get_screen(name)
 
     def go(self, name: str, **params: Any) -> None:
+        if name in STAFF_SCREENS:  # no visit, no touchpoint: staff are not citizens
+            self.screen(name).prepare(**params)
+            self.sm.current = name
+            return
         if name == "attract" and self.runtime.visit.active.is_set():
             self.end_visit()  # back to the start (not through the goodbye) ends the visit all the same
-        elif name not in _RESTING_SCREENS:
+        if name == "attract" and not self.runtime.visit.in_service():
+            name = "out_of_service"
+        if name not in _RESTING_SCREENS:
             self.runtime.visit.begin()
         if name == "home":
             self._leaving()
@@ -333,6 +355,68 @@ class KioskApp(App):
         if self.text_scale > 1.0:
             self.runtime.visit.touchpoints.record("large_text_on")
 
+    # -- maintenance mode ------------------------------------------------------------------------------
+
+    def in_staff_corner(self, screen: Any, touch: Any) -> bool:
+        return in_corner(
+            self._corner_taps.corner, touch.x - screen.x, touch.y - screen.y, screen.width, screen.height
+        )
+
+    def staff_corner_tap(self, screen: Any, touch: Any) -> bool:
+        """A touch on a screen that hears the hidden gesture; True when it fell in the staff corner (it
+        does nothing else then). The tap that completes the gesture opens the staff sign-in."""
+        if self._corner_taps.tap(touch.x - screen.x, touch.y - screen.y, screen.width, screen.height):
+            self.open_maintenance()
+        return self.in_staff_corner(screen, touch)
+
+    def open_maintenance(self) -> None:
+        if self.sm.current in _STAFF_ENTRY_SCREENS and not self.runtime.visit.active.is_set():
+            log.info("maintenance sign-in opened")
+            self.go("staff_sign_in")
+
+    def enter_maintenance(self) -> None:
+        """Signed in: the status screen first."""
+        self._show_staff_session()
+        self.go("maintenance_status")
+
+    def leave_maintenance(self) -> None:
+        """Exit maintenance mode (or its session ended): sign out, back to the attract screen (or to the
+        out-of-service screen, if staff left the kiosk out of service)."""
+        self.runtime.maintenance.staff.sign_out()
+        self.staff_id = ""
+        for name in STAFF_SCREENS:  # the test cards' masked values, the last PIN typed
+            if self.sm.has_screen(name):
+                self.screen(name).wipe()
+        self.go("attract")
+
+    def _show_staff_session(self) -> None:
+        session = self.runtime.maintenance.session
+        self.staff_id = session.staff_id if session else ""
+        self.staff_left_s = session.idle_left_s() if session else 0
+
+    def _staff_tick(self) -> None:
+        current = self.sm.current
+        if self._stop_requested or (current == "maintenance_restart" and self.screen(current).busy):
+            return  # a restart ends the session: "Restarting…" stays up until the app exits
+        if current == "staff_sign_in":
+            waited = time.monotonic() - self._last_touch
+            if waited > _SIGN_IN_IDLE_S and not self.screen("staff_sign_in").busy:
+                self.leave_maintenance()
+            return
+        staff = self.runtime.maintenance.staff
+        if staff.end_if_idle() or staff.session is None:
+            log.info("maintenance session ended without a touch: back to the attract screen")
+            self.leave_maintenance()
+            return
+        self._show_staff_session()
+
+    def _service_changed(self, *_args: Any) -> None:
+        current = self.sm.current
+        if current == "attract" and not self.runtime.visit.in_service():
+            self.go("out_of_service")
+        elif current == "out_of_service" and self.runtime.visit.in_service():
+            self.go("attract")
+
     # -- remote configuration -------------------------------------------------------------------------
 
     def _config_from_worker(self, _config: Any) -> None:
@@ -371,6 +455,8 @@ class KioskApp(App):
         if config is not None:
             logging.getLogger().setLevel(config.log_level)
         self._refresh_notices()
+        if self.sm.current == "out_of_service":
+            self.screen("out_of_service").prepare()  # the alternatives may have changed
 
     def _refresh_notices(self, *_args: Any) -> None:
         self.notices = self.runtime.policy.notices()
@@ -410,6 +496,8 @@ class KioskApp(App):
         Clock.schedule_once(lambda _dt: self._on_card_event(event), 0)
 
     def _on_card_event(self, event: CardEvent) -> None:
+        if self.runtime.maintenance.active:  # staff's test cards begin no visit
+            return
         current = self.sm.current
         if isinstance(event, CardPlaced):
             if current in _WELCOMING_SCREENS:
@@ -431,6 +519,10 @@ class KioskApp(App):
 
     def _on_any_touch(self, *_args: Any) -> bool:
         self.idle.touch()
+        self._last_touch = time.monotonic()
+        session = self.runtime.maintenance.session
+        if session is not None:
+            session.touch()
         if self._overlay is not None:
             self._hide_overlay()
             return True  # the touch that dismisses the countdown does nothing else
@@ -441,6 +533,10 @@ class KioskApp(App):
         self._hide_overlay()
 
     def _idle_tick(self, _dt: float) -> None:
+        if self.sm.current in STAFF_SCREENS:
+            self.idle.touch()
+            self._staff_tick()
+            return
         if self.sm.current in _RESTING_SCREENS:
             self.idle.touch()
             return

@@ -64,6 +64,16 @@ class Notice(_Strict):
         return self.starts_at <= now < self.ends_at
 
 
+class Alternative(_Strict):
+    """Somewhere else a citizen can be served while this kiosk is out of service: another kiosk, a
+    counter, the hotline. `where_*` says how to get there ("二楼东侧", "2nd floor, east side")."""
+
+    name_zh: str = Field(min_length=1, max_length=40)
+    name_en: str = Field(min_length=1, max_length=80)
+    where_zh: str = Field(default="", max_length=80)
+    where_en: str = Field(default="", max_length=160)
+
+
 class OpeningSlot(_Strict):
     days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(min_length=1)
     open: time
@@ -132,6 +142,8 @@ class RemoteConfig(_Strict):
     outbox: OutboxBounds = OutboxBounds()
     heartbeat_interval_s: int = Field(default=60, ge=10, le=3600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # What the out-of-service screen offers citizens, nearest first.
+    alternatives: list[Alternative] = Field(default_factory=list, max_length=4)
 
     @field_validator("services")
     @classmethod

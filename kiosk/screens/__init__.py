@@ -1,4 +1,5 @@
-"""The citizen's screens. Thin: they show what a service returns and call a service on a tap.
+"""The kiosk's screens: the citizen's, and hall staff's maintenance screens. Thin: they show what a service
+returns and call a service on a tap.
 
 Screens are built on first use (the attract screen at start, the rest just after the first frame), so the
 kiosk draws its first frame without parsing every screen's layout.
@@ -6,6 +7,7 @@ kiosk draws its first frame without parsing every screen's layout.
 
 from importlib import import_module
 
+from kiosk.i18n import N_
 from kiosk.screens.base import KioskScreen
 
 SCREENS: dict[str, tuple[str, str]] = {
@@ -42,8 +44,29 @@ SCREENS: dict[str, tuple[str, str]] = {
     "complaint_confirm": ("kiosk.screens.complaint", "ComplaintConfirmScreen"),
     "complaint_done": ("kiosk.screens.complaint", "ComplaintDoneScreen"),
     "notice": ("kiosk.screens.notice", "NoticeScreen"),
+    "out_of_service": ("kiosk.screens.out_of_service", "OutOfServiceScreen"),
+    "staff_sign_in": ("kiosk.screens.staff_sign_in", "StaffSignInScreen"),
+    "maintenance_status": ("kiosk.screens.maintenance_status", "MaintenanceStatusScreen"),
+    "maintenance_devices": ("kiosk.screens.maintenance_devices", "MaintenanceDevicesScreen"),
+    "maintenance_paper": ("kiosk.screens.maintenance_paper", "MaintenancePaperScreen"),
+    "maintenance_outbox": ("kiosk.screens.maintenance_outbox", "MaintenanceOutboxScreen"),
+    "maintenance_service": ("kiosk.screens.maintenance_service", "MaintenanceServiceScreen"),
+    "maintenance_restart": ("kiosk.screens.maintenance_service", "MaintenanceRestartScreen"),
     "goodbye": ("kiosk.screens.goodbye", "GoodbyeScreen"),
 }
+
+# Hall staff's screens (maintenance mode): no citizen, no visit.
+STAFF_SCREENS = frozenset(name for name in SCREENS if name == "staff_sign_in" or name.startswith("maintenance_"))
+
+# The maintenance screens' row of sections, in its order, with their labels.
+MAINTENANCE_SECTIONS: list[tuple[str, str]] = [
+    ("maintenance_status", N_("Status")),
+    ("maintenance_devices", N_("Device tests")),
+    ("maintenance_paper", N_("Paper")),
+    ("maintenance_outbox", N_("Outbox")),
+    ("maintenance_service", N_("Out of service")),
+    ("maintenance_restart", N_("Restart")),
+]
 
 
 def make_screen(name: str) -> KioskScreen:

@@ -8,8 +8,16 @@ from kiosk.screens.base import KioskScreen
 
 
 class AttractScreen(KioskScreen):
+    def on_touch_down(self, touch: Any) -> bool:
+        # Taps in the staff corner are the hidden entry to maintenance mode; they never start a visit.
+        if self.app.staff_corner_tap(self, touch):
+            return True
+        return bool(super().on_touch_down(touch))
+
     def on_touch_up(self, touch: Any) -> bool:
         if super().on_touch_up(touch):
+            return True
+        if self.app.in_staff_corner(self, touch):
             return True
         header = self.ids.header
         if self.collide_point(*touch.pos) and not header.collide_point(*touch.pos):

@@ -20,7 +20,7 @@ from kiosk.devices.printer.status import Paper
 from kiosk.services.device_tests import DeviceTestResult, DeviceTests
 from kiosk.services.paper import PaperCounter, PaperEstimate
 from kiosk.services.service_state import ServiceState, ServiceStatus
-from kiosk.services.staff import MaintenanceSession, StaffService
+from kiosk.services.staff import MaintenanceSession, StaffNotSignedIn, StaffService
 from kiosk.services.staff_audit import StaffAudit
 
 if TYPE_CHECKING:
@@ -36,10 +36,6 @@ log = logging.getLogger(__name__)
 # restarts on it (Restart=on-failure, or RestartForceExitStatus=75), so the app comes back clean.
 EXIT_RESTART = 75
 _AUDIT_FLUSH_S = 2.0
-
-
-class StaffNotSignedIn(Exception):
-    """A maintenance action without a signed-in session (it timed out, or staff signed out)."""
 
 
 @dataclass(frozen=True)
@@ -164,11 +160,16 @@ class MaintenanceService:
 
     # -- the outbox --------------------------------------------------------------------------------------
 
-    def outbox_status(self) -> Status:
-        """Counts per state (kiosk.offline_queue.staff.Status). Blocking (the outbox database)."""
+    def outbox_status(self) -> Status | None:
+        """Counts per state (kiosk.offline_queue.staff.Status); None when this kiosk has never queued
+        anything (no outbox database yet). Blocking (the outbox database)."""
+        from kiosk.offline_queue.database import NoOutbox
         from kiosk.offline_queue.staff import OutboxAdmin
 
-        admin = OutboxAdmin(self._data_dir)
+        try:
+            admin = OutboxAdmin(self._data_dir)
+        except NoOutbox:
+            return None
         try:
             return admin.status()
         finally:
@@ -176,10 +177,14 @@ class MaintenanceService:
 
     def dead_items(self, limit: int = 50) -> list[DeadItem]:
         """The rows given up on, oldest first: kind, when, why. Blocking (the outbox database)."""
+        from kiosk.offline_queue.database import NoOutbox
         from kiosk.offline_queue.staff import OutboxAdmin
         from kiosk.offline_queue.states import State
 
-        admin = OutboxAdmin(self._data_dir)
+        try:
+            admin = OutboxAdmin(self._data_dir)
+        except NoOutbox:
+            return []
         try:
             rows = admin.rows(State.DEAD, limit)
         finally:

@@ -128,6 +128,8 @@ def _outbox(runtime: Runtime) -> OutboxStatus:
     from kiosk.offline_queue.states import State
 
     status = runtime.maintenance.outbox_status()
+    if status is None:
+        return OutboxStatus(True, 0, None, 0)
     oldest = status.oldest_waiting_ms
     return OutboxStatus(
         open=True,

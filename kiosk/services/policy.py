@@ -39,6 +39,22 @@ class NoticeText:
         return self.zh_cn if locale == "zh_CN" else self.en
 
 
+@dataclass(frozen=True)
+class AlternativeText:
+    """Where else to go while this kiosk is out of service, in both languages."""
+
+    name_zh: str
+    name_en: str
+    where_zh: str
+    where_en: str
+
+    def name(self, locale: str) -> str:
+        return self.name_zh if locale == "zh_CN" else self.name_en
+
+    def where(self, locale: str) -> str:
+        return self.where_zh if locale == "zh_CN" else self.where_en
+
+
 class KioskPolicy:
     def __init__(
         self, settings: Settings, now: Callable[[], datetime] = lambda: datetime.now(CENTRE_TIME)
@@ -101,3 +117,10 @@ class KioskPolicy:
             return []
         now = self._now()
         return [NoticeText(n.id, n.text_zh, n.text_en) for n in config.notices if n.showing(now)]
+
+    def alternatives(self) -> list[AlternativeText]:
+        """The out-of-service screen's list, nearest first; empty without a configuration."""
+        config = self._config
+        if config is None:
+            return []
+        return [AlternativeText(a.name_zh, a.name_en, a.where_zh, a.where_en) for a in config.alternatives]

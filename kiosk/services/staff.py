@@ -42,6 +42,10 @@ LOCKOUT_FILE = "staff_lockout.json"
 # an entry is treated as unusable (the PIN is refused), never computed.
 
 
+class StaffNotSignedIn(Exception):
+    """A maintenance action without a signed-in session (it timed out, or staff signed out)."""
+
+
 class SignInOutcome(enum.StrEnum):
     OK = "ok"
     WRONG = "wrong"  # the staff number or the PIN is wrong (never said which)

@@ -3,6 +3,9 @@
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
 from kiosk.remote_config.schema import SERVICE_IDS, RemoteConfig
 from kiosk.services.policy import CENTRE_TIME, KioskPolicy
 from kiosk.settings import load_settings
@@ -53,3 +56,22 @@ def test_disabled_services_disappear_and_order_is_kept(tmp_path: Path) -> None:
     policy = _policy(datetime(2026, 11, 25, 10, 0, tzinfo=CENTRE_TIME))
     policy.update(RemoteConfig.model_validate(config))
     assert [offer.id for offer in policy.services()] == ["deposits", "overview"]
+
+
+def test_the_out_of_service_screen_offers_the_configured_alternatives_nearest_first() -> None:
+    policy = _policy(datetime(2026, 11, 27, 10, 0, tzinfo=CENTRE_TIME))
+    assert policy.alternatives() == []  # without a configuration: the screen's own counter sentence
+    policy.update(RemoteConfig.model_validate(example_config()))
+    first, *rest = policy.alternatives()
+    assert first.name("zh_CN") == "大厅另一台自助终端" and first.where("en").startswith("East side")
+    assert [a.name("en") for a in rest] == ["The service counters", "The 12329 hotline"]
+
+
+def test_more_than_four_alternatives_or_an_empty_name_is_refused() -> None:
+    config = example_config()
+    config["alternatives"] = [{"name_zh": f"终端{i}", "name_en": f"Kiosk {i}"} for i in range(5)]
+    with pytest.raises(ValidationError, match="alternatives"):
+        RemoteConfig.model_validate(config)
+    config["alternatives"] = [{"name_zh": "", "name_en": "Kiosk"}]
+    with pytest.raises(ValidationError, match="name_zh"):
+        RemoteConfig.model_validate(config)

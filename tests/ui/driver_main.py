@@ -19,6 +19,7 @@ from kiosk.runtime import build_runtime
 from kiosk.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[2]
+SCENARIO_END_S = 10
 
 
 class Front(Protocol):
@@ -42,13 +43,14 @@ def drive(
     *,
     session: dict[str, Any] | None = None,
     outbox: dict[str, Any] | None = None,
+    maintenance: dict[str, Any] | None = None,
     front: Callable[[str], Front] | None = None,
     bank_card_slot: bool = False,
     report: Callable[[Scenario, Any, dict[str, Any]], None] | None = None,
 ) -> int:
-    """Run one driver: `make_driver(app, out, parts, front)` once the app has started. `session` and
-    `outbox` override the demo's settings; `front(base_url)` puts something between kiosk and centre;
-    `report(driver, app, result)` adds the driver's own facts to the report."""
+    """Run one driver: `make_driver(app, out, parts, front)` once the app has started. `session`,
+    `outbox` and `maintenance` override the demo's settings; `front(base_url)` puts something between
+    kiosk and centre; `report(driver, app, result)` adds the driver's own facts to the report."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--data-dir", type=Path, required=True)
@@ -62,6 +64,8 @@ def drive(
     }
     if session is not None:
         overrides["session"] = session
+    if maintenance is not None:
+        overrides["maintenance"] = maintenance
     demo_settings = load_settings(REPO / "config" / "demo.toml").with_overrides(**overrides)
     settings, parts = start_demo_parts(demo_settings)
     link = front(parts.base_url) if front is not None else None
@@ -91,16 +95,24 @@ def drive(
             result["flow_s"] = round(time.monotonic() - started_at, 1)
             if report is not None:
                 report(driver, app, result)
-            driver.ui(app.stop)
+            if not app._stop_requested:  # a scenario may end with the kiosk stopping itself (a restart)
+                driver.ui(app.stop)
 
-        threading.Thread(target=scenario, daemon=True).start()
+        thread = threading.Thread(target=scenario, daemon=True)
+        threads.append(thread)
+        thread.start()
 
+    threads: list[threading.Thread] = []
+    app = KioskApp(runtime, plan, on_started=started)
     try:
-        KioskApp(runtime, plan, on_started=started).run()
+        app.run()
+        for thread in threads:  # a kiosk that stopped itself: the scenario's last look at it
+            thread.join(SCENARIO_END_S)
     finally:
         if link is not None:
             link.close()
         parts.close()
         text = json.dumps(result, indent=2, ensure_ascii=False)
         (args.out / "result.json").write_text(text, encoding="utf-8")
-    return 0 if result["ok"] else 1
+    # As `kiosk run` does: the app's own exit status (EXIT_RESTART after a restart from maintenance mode).
+    return app.exit_status if result["ok"] else 1
