@@ -123,19 +123,33 @@ Builder.load_string(
     scales: False
     radius: 16
 
+# The dark band at the top of every staff screen, and its language switch.
+<StaffBar@BoxLayout>:
+    size_hint_y: None
+    height: dp(130)
+    padding: dp(36), dp(18)
+    spacing: dp(24)
+    canvas.before:
+        Color:
+            rgba: theme.TEXT
+        Rectangle:
+            pos: self.pos
+            size: self.size
+
+<StaffLanguageButton@SecondaryButton>:
+    size_hint: None, None
+    width: dp(200)
+    height: dp(90)
+    pos_hint: {"center_y": 0.5}
+    base_font_size: sp(34)
+    scales: False
+    radius: 45
+    text: "English" if app.locale == "zh_CN" else "中文"
+    on_release: app.toggle_locale()
+
 <MaintenanceFrame>:
     orientation: "vertical"
-    BoxLayout:
-        size_hint_y: None
-        height: dp(130)
-        padding: dp(36), dp(18)
-        spacing: dp(24)
-        canvas.before:
-            Color:
-                rgba: theme.TEXT
-            Rectangle:
-                pos: self.pos
-                size: self.size
+    StaffBar:
         BoxLayout:
             orientation: "vertical"
             StaffBarLabel:
@@ -145,16 +159,7 @@ Builder.load_string(
             StaffBarLabel:
                 color: 1, 1, 1, 0.8
                 text: app.t("Ends by itself after {time} without a touch", app.locale).format(time="{}:{:02d}".format(int(app.staff_left_s) // 60, int(app.staff_left_s) % 60))
-        SecondaryButton:
-            size_hint: None, None
-            width: dp(200)
-            height: dp(90)
-            pos_hint: {"center_y": 0.5}
-            base_font_size: sp(34)
-            scales: False
-            radius: 45
-            text: "English" if app.locale == "zh_CN" else "中文"
-            on_release: app.toggle_locale()
+        StaffLanguageButton:
     GridLayout:
         id: sections
         cols: 3

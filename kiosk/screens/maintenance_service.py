@@ -10,12 +10,13 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Any
 
+from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 
 from kiosk.i18n import N_
 from kiosk.screens.maintenance_frame import MaintenanceScreen, local_time
-from kiosk.services.service_state import ServiceStatus
+from kiosk.services.service_state import REASONS, ServiceStatus
 
 REASON_NAMES = {
     "device_fault": N_("Device fault"),
@@ -39,6 +40,14 @@ class MaintenanceServiceScreen(MaintenanceScreen):
     reason = StringProperty("")  # the reason staff chose; "" until they choose one
     done = StringProperty("")  # the sentence for what staff just did (a message id)
     REASON_NAMES = REASON_NAMES
+
+    def on_kv_post(self, _base_widget: Any) -> None:
+        for reason in REASONS:
+            button = Factory.ReasonButton()
+            button.reason, button.name = reason, REASON_NAMES[reason]
+            self.bind(reason=lambda _screen, chosen, b=button: setattr(b, "selected", chosen == b.reason))
+            button.bind(on_release=lambda b: self.choose(b.reason))
+            self.ids.reasons.add_widget(button)
 
     def prepare(self, **params: Any) -> None:
         self.message = ""
@@ -121,7 +130,6 @@ class MaintenanceRestartScreen(MaintenanceScreen):
 Builder.load_string(
     """
 #:import theme kiosk.widgets.theme
-#:import REASONS kiosk.services.service_state.REASONS
 
 <ReasonButton@SecondaryButton>:
     reason: ""
@@ -191,35 +199,11 @@ Builder.load_string(
             KText:
                 text: app.t("Why does it go out of service?", app.locale)
             GridLayout:
+                id: reasons
                 cols: 2
                 size_hint_y: None
                 height: self.minimum_height
                 spacing: dp(16)
-                ReasonButton:
-                    reason: REASONS[0]
-                    name: root.REASON_NAMES[self.reason]
-                    selected: root.reason == self.reason
-                    on_release: root.choose(self.reason)
-                ReasonButton:
-                    reason: REASONS[1]
-                    name: root.REASON_NAMES[self.reason]
-                    selected: root.reason == self.reason
-                    on_release: root.choose(self.reason)
-                ReasonButton:
-                    reason: REASONS[2]
-                    name: root.REASON_NAMES[self.reason]
-                    selected: root.reason == self.reason
-                    on_release: root.choose(self.reason)
-                ReasonButton:
-                    reason: REASONS[3]
-                    name: root.REASON_NAMES[self.reason]
-                    selected: root.reason == self.reason
-                    on_release: root.choose(self.reason)
-                ReasonButton:
-                    reason: REASONS[4]
-                    name: root.REASON_NAMES[self.reason]
-                    selected: root.reason == self.reason
-                    on_release: root.choose(self.reason)
             KioskButton:
                 height: dp(130)
                 base_font_size: sp(44)

@@ -148,30 +148,12 @@ Builder.load_string(
 <StaffSignInScreen>:
     BoxLayout:
         orientation: "vertical"
-        BoxLayout:
-            size_hint_y: None
-            height: dp(130)
-            padding: dp(36), dp(18)
-            canvas.before:
-                Color:
-                    rgba: theme.TEXT
-                Rectangle:
-                    pos: self.pos
-                    size: self.size
+        StaffBar:
             StaffBarLabel:
                 bold: True
                 font_size: sp(40)
                 text: app.t("Maintenance mode", app.locale) + "  ·  " + app.t("Staff sign-in", app.locale)
-            SecondaryButton:
-                size_hint: None, None
-                width: dp(200)
-                height: dp(90)
-                pos_hint: {"center_y": 0.5}
-                base_font_size: sp(34)
-                scales: False
-                radius: 45
-                text: "English" if app.locale == "zh_CN" else "中文"
-                on_release: app.toggle_locale()
+            StaffLanguageButton:
         BoxLayout:
             orientation: "vertical"
             padding: dp(72), dp(48)
