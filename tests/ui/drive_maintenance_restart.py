@@ -1,5 +1,6 @@
 """Drives a restart from maintenance mode by touch: staff sign in, open Restart, are asked, and confirm;
-the kiosk stops cleanly by itself (the driver checks) and the process exits with EXIT_RESTART (75) for the service manager.
+the kiosk stops cleanly by itself (the driver checks) and the process exits with EXIT_RESTART (75) for the
+service manager.
 
 Run by tests/ui/test_maintenance_flow.py in its own process under Xvfb. Writes `result.json`."""
 
