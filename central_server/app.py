@@ -10,9 +10,10 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from central_server import alerts, fleet, visit_keys
+from central_server import alerts, console, fleet, visit_keys
 from central_server.advice import routes as advice_routes
 from central_server.body_limit import BodySizeLimit
+from central_server.console import accounts as console_accounts
 from central_server.context import AppContext
 from central_server.crm.routes import CrmSettings
 from central_server.crm.routes import install as install_crm
@@ -56,6 +57,8 @@ def create_app(
     alert_rules: alerts.AlertRules | None = None,
     crm: CrmSettings | None = None,
     staff: list[staff_roster.StaffEntry] | None = None,
+    console_secret: bytes | None = None,
+    console_secure_cookies: bool = True,
 ) -> FastAPI:
     """The central API on `db_url`.
 
@@ -80,6 +83,9 @@ def create_app(
     mode also admits the demo channel token (`crm.routes.DEMO_CHANNEL_TOKEN`).
     `staff` (the --staff file's entries) replaces the staff roster; without it the roster is left as it is,
     and demo mode puts the demo staff accounts (`staff.roster.DEMO_STAFF`) into an empty one.
+    `console_secret` signs the operator console's session cookies (a fresh one when not given: sessions end
+    with the process); `console_secure_cookies` False lets them travel over plain HTTP (loopback only).
+    Demo mode adds the demo console administrator (`console.DEMO_OPERATOR`) when there is no operator.
     """
     clock = clock or _utc_now
     now = clock()
@@ -100,6 +106,10 @@ def create_app(
             staff_roster.replace_roster(session, staff)
         elif demo and not staff_roster.has_roster(session):
             staff_roster.replace_roster(session, staff_roster.demo_entries())
+        if demo and not console_accounts.has_any(session):
+            console_accounts.add(
+                session, *console.DEMO_OPERATOR, console_accounts.Role.ADMINISTRATOR, int(now.timestamp())
+            )
     if seed is not None:
         with db.transaction() as session:
             seed_if_empty(
@@ -144,6 +154,7 @@ def create_app(
     app.include_router(alerts.router)
     counter_routes.install(app, counter_tokens=counter_tokens or [])
     install_crm(app, crm or CrmSettings(), demo=demo)
+    console.install(app, secret=console_secret, secure_cookies=console_secure_cookies)
     if demo:
         app.include_router(demo_routes.router)
     # Outermost of the app's own layers: an oversized body is refused before routing, parsing or auth.
