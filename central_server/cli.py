@@ -14,6 +14,12 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from central_server.alerts import AlertRules, AlertRulesFileError, load_alert_rules
 from central_server.app import DEFAULT_SEED, create_app
+from central_server.console import DEMO_OPERATOR
+from central_server.console.operator_cli import (
+    ConsoleSecretError,
+    operator_command,
+    read_console_secret,
+)
 from central_server.crm.deadlines import CaseDeadlines
 from central_server.crm.holidays_file import load_deadlines
 from central_server.crm.routes import CrmSettings
@@ -25,6 +31,8 @@ from central_server.terminals import TerminalRecord, TerminalsFileError, load_te
 from central_server.testing import serve_in_thread
 
 EXIT_USAGE = 2
+# Served only on these, the console's cookies may travel over plain HTTP (the demo, a test).
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class _Parser(argparse.ArgumentParser):
@@ -149,6 +157,34 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="the centre's holidays and weekend days worked, one date a line (docs/touchpoints.md)",
     )
+    serve.add_argument(
+        "--console-secret-file",
+        type=Path,
+        metavar="FILE",
+        help="the secret that signs console sessions (mode 0600, at least 32 bytes); default: a fresh one at "
+        "every start (operators sign in again after a restart)",
+    )
+    operator = commands.add_parser("operator", help="console operator accounts", allow_abbrev=False)
+    actions = operator.add_subparsers(dest="action", required=True)
+    for name, text in (
+        ("add", "add an operator (the password is asked for, or read from stdin with --password-stdin)"),
+        ("passwd", "set a new password (every session of the operator ends)"),
+        ("disable", "disable an operator (every session ends; the log keeps their actions)"),
+    ):
+        action = actions.add_parser(name, help=text, allow_abbrev=False)
+        action.add_argument("username")
+        action.add_argument("--db", required=True, help="the centre's SQLAlchemy URL (as serve --db)")
+        if name != "disable":
+            action.add_argument(
+                "--password-stdin", action="store_true", help="read the password from the first line of stdin"
+            )
+        if name == "add":
+            action.add_argument(
+                "--role",
+                required=True,
+                choices=("viewer", "operator", "administrator"),
+                help="what they may do",
+            )
     return parser
 
 
@@ -166,6 +202,8 @@ def _printable_url(url: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "operator":
+        return operator_command(args)
     if args.seed is not None and not args.demo:
         return _fail("--seed only applies with --demo: outside demo mode the centre adds no synthetic data")
     terminals: dict[str, TerminalRecord] | None = None
@@ -192,6 +230,12 @@ def main(argv: list[str] | None = None) -> int:
         crm = _crm_settings(args)
     except ValueError as exc:
         return _fail(str(exc))
+    console_secret: bytes | None = None
+    if args.console_secret_file is not None:
+        try:
+            console_secret = read_console_secret(args.console_secret_file)
+        except ConsoleSecretError as exc:
+            return _fail(str(exc))
     try:
         app = create_app(
             args.db,
@@ -206,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
             alert_rules=alert_rules,
             crm=crm,
             staff=staff,
+            console_secret=console_secret,
+            console_secure_cookies=args.host not in _LOOPBACK,
         )
     except (SQLAlchemyError, ImportError, DatabaseFileError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
@@ -220,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     print(f"listening on {server.base_url}", flush=True)
+    print(f"operator console on {server.base_url}/console", flush=True)
+    if args.demo:
+        print("demo console operator: {} / password {}".format(*DEMO_OPERATOR), flush=True)
     # Wakes now and then so a server thread that died on its own also ends the process.
     while not stop.wait(0.5) and server.running:
         pass

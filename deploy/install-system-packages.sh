@@ -11,6 +11,7 @@ PACKAGES=(
   pcscd libpcsclite-dev swig vsmartcard-vpcd                   # bank card reader: PC/SC, pyscard's build, virtual cards
   socat gettext                                                # serial bridging for device diagnostics; catalogues
   strace util-linux                                            # the outbox's one-fsync test; unshare for a private pcscd
+  chromium                                                     # the operator console's tests, in a real browser
 )
 
 missing=()

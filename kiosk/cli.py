@@ -111,6 +111,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
             parts.printer.url,
             parts.printer.out_dir,
         )
+        from kiosk.demo import DEMO_CONSOLE_OPERATOR
+
+        logging.getLogger("kiosk.demo").info(
+            "operator console on %s/console: sign in as %s, password %s",
+            parts.base_url,
+            *DEMO_CONSOLE_OPERATOR,
+        )
         return _run_kiosk(
             demo_settings,
             fullscreen=args.fullscreen,

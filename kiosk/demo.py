@@ -229,6 +229,9 @@ class DemoParts:
 # The demo's operator: staff can sign configuration bundles with the key pair the demo makes in its data
 # dir and publish them to the demo's central with `kiosk-admin` and this token (README).
 DEMO_OPERATOR_TOKEN = "demo-operator-token-not-for-production"
+# The console administrator the demo centre makes for itself (central_server.console.DEMO_OPERATOR): the
+# demo's log prints it, so a new user can sign in to the console.
+DEMO_CONSOLE_OPERATOR = ("demo-admin", "demo-console-not-for-production")
 DEMO_GROUP = "demo-hall"
 
 
