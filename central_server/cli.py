@@ -266,9 +266,10 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     print(f"listening on {server.base_url}", flush=True)
-    print(f"operator console on {server.base_url}/console", flush=True)
+    # On stderr, the log: stdout carries only the listening line, which launchers read.
+    print(f"operator console on {server.base_url}/console", file=sys.stderr, flush=True)
     if args.demo:
-        print("demo console operator: {} / password {}".format(*DEMO_OPERATOR), flush=True)
+        print("demo console operator: {} / password {}".format(*DEMO_OPERATOR), file=sys.stderr, flush=True)
     # Wakes now and then so a server thread that died on its own also ends the process.
     while not stop.wait(0.5) and server.running:
         pass

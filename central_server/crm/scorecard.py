@@ -282,3 +282,18 @@ def scorecard(session: Session, scope: Scope, now: int) -> ScorecardData:
             "total": row_figures(total, None, now, by_service),
         }
     )
+
+
+def seen(session: Session, first: dt.date, last: dt.date) -> tuple[list[str], list[str]]:
+    """The kiosks (and other channels' systems) and the services with any touchpoint counted from `first` to
+    `last`, sorted: what the console compares one by one with `scorecard` itself, so its figures are the
+    JSON API's."""
+    days = TouchpointDay
+    in_range = days.day.between(day_key(first), day_key(last))
+    terminals = session.scalars(
+        select(days.terminal_id).where(in_range).distinct().order_by(days.terminal_id)
+    )
+    services = session.scalars(
+        select(days.service).where(in_range, days.service != "").distinct().order_by(days.service)
+    )
+    return list(terminals), list(services)

@@ -1,8 +1,9 @@
-"""Tables of the fleet: bundles, rollouts, the kiosks' last heartbeat, and their config reports."""
+"""Tables of the fleet: bundles, rollouts, the kiosks' last heartbeat and a day of their history, and their
+config reports."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from central_server.models import Base
@@ -26,7 +27,7 @@ class Rollout(Base):
     version: Mapped[int] = mapped_column(ForeignKey("config_bundles.version"), primary_key=True)
     stages: Mapped[str] = mapped_column(Text)  # JSON list of group names, in order
     stage_index: Mapped[int] = mapped_column(Integer, default=0)
-    state: Mapped[str] = mapped_column(String(12), default="running")  # running | stopped | complete
+    state: Mapped[str] = mapped_column(String(12), default="running")  # running | paused | stopped | complete
     failures: Mapped[int] = mapped_column(Integer, default=0)
     max_failures: Mapped[int] = mapped_column(Integer, default=0)
     stopped_reason: Mapped[str] = mapped_column(String(200), default="")
@@ -41,6 +42,21 @@ class KioskStatus(Base):
     terminal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_seen: Mapped[int] = mapped_column(BigInteger)
     heartbeat: Mapped[str] = mapped_column(Text)  # JSON as sent
+
+
+class KioskHeartbeatHistory(Base):
+    """A few figures of each heartbeat, for the console's 24-hour chart of a kiosk. The heartbeat route keeps
+    at most the last day and `HISTORY_ROWS` rows per kiosk, so the table stays small whatever the interval."""
+
+    __tablename__ = "kiosk_heartbeat_history"
+    __table_args__ = (Index("ix_kiosk_heartbeat_history_terminal_at", "terminal_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    terminal_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[int] = mapped_column(BigInteger)
+    backlog: Mapped[int | None] = mapped_column(Integer)  # outbox depth; None: the outbox did not open
+    connectivity: Mapped[str] = mapped_column(String(12))
+    in_service: Mapped[bool] = mapped_column(Boolean)
 
 
 class ConfigReport(Base):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -20,19 +21,27 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from central_server.auth import TerminalId
 from central_server.context import Context
 from central_server.envelope import ApiError, Code, Envelope, error_responses, ok
-from central_server.fleet.models import ConfigBundle, ConfigReport, KioskStatus, Rollout
+from central_server.fleet.models import (
+    ConfigBundle,
+    ConfigReport,
+    KioskHeartbeatHistory,
+    KioskStatus,
+    Rollout,
+)
 from central_server.security import secret_matches
 from central_server.terminals import TerminalRecord
 from kiosk.remote_config.bundle import (
     MAX_VERSION,
     BundleRefused,
     OperatorKeyFileError,
+    VerifiedBundle,
     load_trusted_keys,
+    parse_bundle,
     targets,
     verify_publishable,
 )
@@ -40,9 +49,14 @@ from kiosk.remote_config.bundle import (
 Outcome = Literal["applied", "deferred", "refused", "rolled_back", "healthy"]
 OutOfServiceReason = Literal["device_fault", "paper", "maintenance", "network", "other"]
 FAILED = ("refused", "rolled_back")
+LIVE = ("running", "paused")  # a rollout that can still go on: reports count, failures can stop it
 MAX_FAILURES = 10_000
 MAX_STAGES = 100
 _GROUP = r"^[A-Za-z0-9_.-]{1,64}$"
+# The heartbeat history the console charts: a day, and no more rows than a day at ~1 min (a kiosk set to
+# beat every 10 s keeps its last ~4 h rather than filling the table).
+HISTORY_S = 24 * 3600
+HISTORY_ROWS = 1500
 
 
 @dataclass(frozen=True)
@@ -167,7 +181,7 @@ class KioskData(BaseModel):
 def _reached(rollout: Rollout | None, group: str) -> bool:
     if rollout is None or rollout.state == "complete":
         return True
-    # A stopped rollout stays with the groups it had reached; it goes no further.
+    # A paused or stopped rollout stays with the groups it had reached; it goes no further.
     return group in json.loads(rollout.stages)[: rollout.stage_index + 1]
 
 
@@ -175,7 +189,7 @@ def _offered(bundle: ConfigBundle, rollout: Rollout | None, kiosk: TerminalRecor
     return targets(bundle.target, kiosk.terminal_id, kiosk.group) and _reached(rollout, kiosk.group)
 
 
-def _stage_members(terminals: Mapping[str, TerminalRecord], target: str, group: str) -> set[str]:
+def stage_members(terminals: Mapping[str, TerminalRecord], target: str, group: str) -> set[str]:
     """The kiosks a stage waits for: every kiosk on record in the group that the bundle targets, whether or
     not it has ever sent a heartbeat (one that is switched off holds the stage; it is not skipped)."""
     return {
@@ -186,32 +200,35 @@ def _stage_members(terminals: Mapping[str, TerminalRecord], target: str, group: 
 
 
 @dataclass(frozen=True)
-class _Reports:
+class Reports:
+    """The kiosks that reported a version healthy, and those that reported it failed (each at least once)."""
+
     healthy: set[str]
     failed: set[str]
 
 
-def _reports(session: Any, version: int) -> _Reports:
+def reports_for(session: Any, version: int) -> Reports:
     rows = session.execute(
         select(ConfigReport.terminal_id, ConfigReport.outcome).where(ConfigReport.version == version)
     ).all()
-    return _Reports({t for t, o in rows if o == "healthy"}, {t for t, o in rows if o in FAILED})
+    return Reports({t for t, o in rows if o == "healthy"}, {t for t, o in rows if o in FAILED})
 
 
 def _waiting_for(
-    rollout: Rollout, target: str, terminals: Mapping[str, TerminalRecord], reports: _Reports
+    rollout: Rollout, target: str, terminals: Mapping[str, TerminalRecord], reports: Reports
 ) -> set[str]:
     group = json.loads(rollout.stages)[rollout.stage_index]
-    return _stage_members(terminals, target, group) - reports.healthy - reports.failed
+    return stage_members(terminals, target, group) - reports.healthy - reports.failed
 
 
 def _settle(
     session: Any, rollout: Rollout, bundle: ConfigBundle, terminals: Mapping[str, TerminalRecord], report: str
 ) -> None:
     """After a report: count the failing kiosks (each once, however often it reports), stop the rollout
-    past the tolerance, else move on while the current stage has settled (each of its kiosks reported
-    healthy or a tolerated failure)."""
-    reports = _reports(session, rollout.version)
+    past the tolerance (paused or not: the kiosks of the stages reached keep applying it), else move on
+    while the current stage has settled (each of its kiosks reported healthy or a tolerated failure) and
+    the rollout is not paused."""
+    reports = reports_for(session, rollout.version)
     offered = {tid for tid, kiosk in terminals.items() if _offered(bundle, rollout, kiosk)}
     rollout.failures = len(reports.failed & offered)
     if rollout.failures > rollout.max_failures:
@@ -223,6 +240,104 @@ def _settle(
             rollout.state = "complete"
         else:
             rollout.stage_index += 1
+
+
+class PublishRefused(Exception):
+    """A bundle or rollout the centre will not publish; `str()` is the reason the operator is given."""
+
+
+def publish_bundle(
+    session: Any,
+    data: dict[str, Any] | bytes,
+    *,
+    stages: list[str],
+    max_failures: int,
+    trusted_keys: dict[str, Ed25519PublicKey],
+    terminals: Mapping[str, TerminalRecord],
+    now: datetime,
+) -> VerifiedBundle:
+    """Check a signed bundle as the kiosks would (with the newest published version as the floor) and the
+    stages against the centre's records, then store it with its rollout (none without stages). Shared by
+    the API and the console, so both refuse the same bundles with the same words."""
+    newest = session.scalar(select(func.max(ConfigBundle.version))) or 0
+    try:
+        raw = parse_bundle(data)
+        bundle = verify_publishable(raw, trusted_keys=trusted_keys, newer_than=newest, now=now)
+    except BundleRefused as exc:
+        raise PublishRefused(f"the kiosks would refuse this bundle: {exc}") from None
+    if len(set(stages)) != len(stages):
+        raise PublishRefused("stages: each group may appear once")
+    for group in stages:
+        if not stage_members(terminals, bundle.target, group):
+            raise PublishRefused(
+                f"stage {group}: no kiosk on record in this group is a target of {bundle.target}"
+            )
+    session.add(
+        ConfigBundle(
+            version=bundle.version,
+            target=bundle.target,
+            key_id=bundle.key_id,
+            body=json.dumps(raw, ensure_ascii=False),
+            published_at=int(now.timestamp()),
+        )
+    )
+    if stages:
+        session.flush()
+        session.add(
+            Rollout(
+                version=bundle.version,
+                stages=json.dumps(stages),
+                stage_index=0,
+                state="running",
+                failures=0,
+                max_failures=max_failures,
+                stopped_reason="",
+            )
+        )
+    return bundle
+
+
+class RolloutChangeRefused(Exception):
+    """A pause, resume or stop that does not fit the rollout's state; `str()` says why."""
+
+
+def change_rollout(
+    session: Any,
+    version: int,
+    action: Literal["pause", "resume", "stop"],
+    terminals: Mapping[str, TerminalRecord],
+    reason: str,
+) -> Rollout:
+    """Pause a running rollout (the groups reached keep the bundle, no further stage starts), resume a
+    paused one (moving on at once if its stage settled meanwhile), or stop a running or paused one for
+    good (with `reason`)."""
+    rollout = session.get(Rollout, version)
+    if rollout is None:
+        raise RolloutChangeRefused(f"version {version} has no staged rollout")
+    allowed = {"pause": ("running",), "resume": ("paused",), "stop": LIVE}[action]
+    if rollout.state not in allowed:
+        raise RolloutChangeRefused(f"a {rollout.state} rollout cannot {action}")
+    if action == "pause":
+        rollout.state = "paused"
+    elif action == "stop":
+        rollout.state = "stopped"
+        rollout.stopped_reason = reason[:200]
+    else:
+        rollout.state = "running"
+        _settle(session, rollout, session.get(ConfigBundle, version), terminals, reason)
+    return rollout
+
+
+def config_reports(session: Any, terminal_id: str, *, limit: int) -> list[ConfigReport]:
+    """A kiosk's config reports, newest first (the fleet view and the console)."""
+    return list(
+        session.scalars(
+            select(ConfigReport)
+            .where(ConfigReport.terminal_id == terminal_id)
+            .order_by(ConfigReport.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 # -- routes ------------------------------------------------------------------------------------------
@@ -283,7 +398,7 @@ def report_config(body: ConfigReportBody, context: Context, terminal_id: Termina
             )
         )
         session.flush()
-        if bundle is not None and rollout is not None and rollout.state == "running":
+        if bundle is not None and rollout is not None and rollout.state in LIVE:
             _settle(
                 session, rollout, bundle, context.terminals, f"{terminal_id}: {body.outcome} ({body.reason})"
             )
@@ -301,7 +416,34 @@ def heartbeat(body: HeartbeatBody, context: Context, terminal_id: TerminalId) ->
             session.add(row)
         row.last_seen = context.unix_now()
         row.heartbeat = body.model_dump_json()
+        _keep_history(session, terminal_id, body, row.last_seen)
     return ok(context.sequence, None)
+
+
+def _keep_history(session: Any, terminal_id: str, body: HeartbeatBody, now: int) -> None:
+    """Adds the heartbeat to the kiosk's history and drops what is older than a day or beyond the row cap."""
+    session.add(
+        KioskHeartbeatHistory(
+            terminal_id=terminal_id,
+            at=now,
+            backlog=body.outbox.depth if body.outbox else None,
+            connectivity=body.connectivity,
+            in_service=body.in_service,
+        )
+    )
+    session.flush()
+    mine = KioskHeartbeatHistory.terminal_id == terminal_id
+    session.execute(delete(KioskHeartbeatHistory).where(mine, KioskHeartbeatHistory.at < now - HISTORY_S))
+    # Ids rise with inserts, so the row HISTORY_ROWS places below the newest marks where to cut.
+    cut = session.scalar(
+        select(KioskHeartbeatHistory.id)
+        .where(mine)
+        .order_by(KioskHeartbeatHistory.id.desc())
+        .offset(HISTORY_ROWS)
+        .limit(1)
+    )
+    if cut is not None:
+        session.execute(delete(KioskHeartbeatHistory).where(mine, KioskHeartbeatHistory.id <= cut))
 
 
 @operator_router.post("/bundles", responses=error_responses(Code.BAD_REQUEST, Code.OPERATOR_UNAUTHORISED))
@@ -310,44 +452,18 @@ def publish(
 ) -> Envelope[PublishedData]:
     """Refuses what the kiosks would refuse (the same checker), and stages that would wait for nobody."""
     with context.db.transaction() as session:
-        newest = session.scalar(select(func.max(ConfigBundle.version))) or 0
         try:
-            bundle = verify_publishable(
-                body.bundle, trusted_keys=fleet.operator_keys, newer_than=newest, now=context.clock()
+            bundle = publish_bundle(
+                session,
+                body.bundle,
+                stages=body.stages or [],
+                max_failures=body.max_failures,
+                trusted_keys=fleet.operator_keys,
+                terminals=context.terminals,
+                now=context.clock(),
             )
-        except BundleRefused as exc:
-            raise ApiError(Code.BAD_REQUEST, f"the kiosks would refuse this bundle: {exc}") from None
-        stages = body.stages or []
-        if len(set(stages)) != len(stages):
-            raise ApiError(Code.BAD_REQUEST, "stages: each group may appear once")
-        for group in stages:
-            if not _stage_members(context.terminals, bundle.target, group):
-                raise ApiError(
-                    Code.BAD_REQUEST,
-                    f"stage {group}: no kiosk on record in this group is a target of {bundle.target}",
-                )
-        session.add(
-            ConfigBundle(
-                version=bundle.version,
-                target=bundle.target,
-                key_id=bundle.key_id,
-                body=json.dumps(body.bundle, ensure_ascii=False),
-                published_at=context.unix_now(),
-            )
-        )
-        if body.stages:
-            session.flush()
-            session.add(
-                Rollout(
-                    version=bundle.version,
-                    stages=json.dumps(body.stages),
-                    stage_index=0,
-                    state="running",
-                    failures=0,
-                    max_failures=body.max_failures,
-                    stopped_reason="",
-                )
-            )
+        except PublishRefused as exc:
+            raise ApiError(Code.BAD_REQUEST, str(exc)) from None
     return ok(
         context.sequence, PublishedData(version=bundle.version, target=bundle.target, stages=body.stages)
     )
@@ -367,9 +483,9 @@ def rollouts(context: Context, _operator: Operator) -> Envelope[list[RolloutData
                 ).all()
             )
             waiting: set[str] = set()
-            if rollout is not None and rollout.state == "running":
+            if rollout is not None and rollout.state in LIVE:
                 waiting = _waiting_for(
-                    rollout, bundle.target, context.terminals, _reports(session, bundle.version)
+                    rollout, bundle.target, context.terminals, reports_for(session, bundle.version)
                 )
             result.append(
                 RolloutData(
@@ -378,7 +494,9 @@ def rollouts(context: Context, _operator: Operator) -> Envelope[list[RolloutData
                     stages=json.loads(rollout.stages) if rollout else None,
                     stage_index=rollout.stage_index if rollout else 0,
                     state=rollout.state if rollout else "complete",
-                    failures=rollout.failures if rollout else len(_reports(session, bundle.version).failed),
+                    failures=rollout.failures
+                    if rollout
+                    else len(reports_for(session, bundle.version).failed),
                     max_failures=rollout.max_failures if rollout else 0,
                     stopped_reason=rollout.stopped_reason if rollout else "",
                     outcomes={str(k): int(v) for k, v in counts.items()},
@@ -395,12 +513,7 @@ def fleet_status(context: Context, _operator: Operator) -> Envelope[list[KioskDa
     with context.db.transaction() as session:
         for terminal_id in sorted(context.terminals):
             status = session.get(KioskStatus, terminal_id)
-            last = session.scalar(
-                select(ConfigReport)
-                .where(ConfigReport.terminal_id == terminal_id)
-                .order_by(ConfigReport.id.desc())
-                .limit(1)
-            )
+            last = next(iter(config_reports(session, terminal_id, limit=1)), None)
             result.append(
                 KioskData(
                     terminal_id=terminal_id,

@@ -25,6 +25,7 @@ CHROMIUM_ARGS = [
 AXE = (Path(__file__).resolve().parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
 SCREENS = Path(__file__).resolve().parents[2] / "artifacts" / "screens" / "console"
 OFFICE_SCREEN = {"width": 1366, "height": 768}
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 @contextmanager
@@ -42,7 +43,7 @@ def accessibility_violations(page: Page) -> list[str]:
     # evaluate() runs through the DevTools protocol, so the console's script-src 'self' does not stop it.
     page.evaluate(AXE)
     result: dict[str, Any] = page.evaluate(
-        "() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_21_AA
     )
     return [
         f"{v['id']} ({v['impact']}): {', '.join(str(n['target']) for n in v['nodes'][:3])}"
