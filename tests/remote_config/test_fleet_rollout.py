@@ -9,60 +9,11 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from central_server.testing import RunningServer
-from kiosk.central import CentralClient, CentralError
-from kiosk.central.fleet import FleetApi
-from kiosk.central.sequence import SequenceCounter
+from kiosk.central import CentralError
 from kiosk.remote_config.bundle import key_id, sign_bundle
-from kiosk.remote_config.store import ConfigStore
-from kiosk.services.fleet import FleetAgent
-from kiosk.services.health import HealthVerdict
-from kiosk.services.remote_config import Outcome, RemoteConfigService
-from tests.remote_config.conftest import KIOSKS, OPERATOR_TOKEN, example_config
-
-
-class EmulatedKiosk:
-    def __init__(self, central: RunningServer, terminal_id: str, group: str, trusted: Any, tmp: Path) -> None:
-        self.healthy = True
-        self.client = CentralClient(
-            central.base_url,
-            terminal_id=terminal_id,
-            centre_id="00012000",
-            secret=KIOSKS[terminal_id],
-            sequence=SequenceCounter(tmp / terminal_id / "seq"),
-            timeout_s=5,
-        )
-        api = FleetApi(self.client)
-        self.remote = RemoteConfigService(
-            ConfigStore(tmp / terminal_id / "remote"),
-            trusted_keys=trusted,
-            kiosk_id=terminal_id,
-            group=group,
-            apply_live=lambda config: None,
-            health_check=lambda: HealthVerdict(
-                self.healthy, "" if self.healthy else "devices no longer open"
-            ),
-            report=lambda outcome: self.agent.report(outcome),
-            session_active=lambda: False,
-        )
-        self.agent = FleetAgent(
-            api,
-            self.remote,
-            poll_interval_s=60,
-            heartbeat_interval_s=lambda: 60,
-            status=lambda: {
-                "app_version": "0.1.0",
-                "config_version": self.remote.state.applied_version,
-                "uptime_s": 5,
-                "devices": {"idcard": {"state": "idle", "detail": ""}},
-                "paper": "ok",
-                "outbox": {"depth": 0, "oldest_pending_age_s": None},
-                "connectivity": "online",
-            },
-        )
-        self.remote.start()
-
-    def poll(self) -> Any:
-        return self.agent.poll_config()
+from kiosk.services.remote_config import Outcome
+from tests.remote_config.conftest import OPERATOR_TOKEN, example_config
+from tests.remote_config.emulated_kiosk import EmulatedKiosk
 
 
 def _admin(central: RunningServer, method: str, path: str, body: Any = None) -> Any:
