@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,9 +91,9 @@ class ConsoleSession(requests.Session):
         return self.post(path, data={**(data or {}), "csrf_token": self.csrf()}, **kwargs)
 
 
-@pytest.fixture(scope="session")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    keys = tmp_path_factory.mktemp("operator-keys")
+@contextmanager
+def running_console(keys: Path) -> Iterator[Console]:
+    """A demo centre trusting a fresh operator key made in `keys`, with the role accounts, on loopback."""
     private, public = generate_keypair(keys)
     app = create_app(
         demo=True,
@@ -106,3 +107,9 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
             accounts.add(session, username, password, role, now=0)
     with serve_in_thread(app) as server:
         yield Console(server, app, private)
+
+
+@pytest.fixture(scope="session")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    with running_console(tmp_path_factory.mktemp("operator-keys")) as running:
+        yield running

@@ -15,14 +15,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from central_server.app import create_app
 from central_server.console import accounts
 from central_server.fleet.models import KioskStatus
-from central_server.testing import serve_in_thread
-from kiosk.remote_config.bundle import generate_keypair, load_private_key, load_trusted_keys, sign_bundle
+from kiosk.remote_config.bundle import load_private_key, load_trusted_keys, sign_bundle
 from tests.central.helpers import Kiosk
 from tests.console.browser import OFFICE_SCREEN, accessibility_violations, chromium, shoot
-from tests.console.conftest import OPERATOR_TOKEN, TERMINALS, USERS, Console
+from tests.console.conftest import TERMINALS, USERS, Console, running_console
 from tests.console.test_work import rate
 from tests.remote_config.conftest import example_config
 from tests.remote_config.emulated_kiosk import EmulatedKiosk
@@ -32,20 +30,9 @@ LIVE, OFFLINE = "KIOSK-HALL1-01", "KIOSK-HALL1-02"
 
 @pytest.fixture(scope="module")
 def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    keys = tmp_path_factory.mktemp("operator-keys")
-    private, public = generate_keypair(keys)
-    app = create_app(
-        demo=True,
-        terminals=TERMINALS,
-        operator_tokens=[OPERATOR_TOKEN],
-        operator_keys=[public],
-        console_secure_cookies=False,
-    )
-    with app.state.context.db.transaction() as session:
-        for role, (username, password) in USERS.items():
-            accounts.add(session, username, password, role, now=0)
-    with serve_in_thread(app) as server:
-        yield Console(server, app, private)
+    """A centre of this module's own: the rollout below must be version 1, and the fleet just these kiosks."""
+    with running_console(tmp_path_factory.mktemp("operator-keys")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
