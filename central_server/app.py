@@ -31,6 +31,7 @@ from central_server.routes import verify as verify_routes
 from central_server.seed import CITIZEN_COUNT, DEMO_POPULATION, seed_if_empty
 from central_server.staff import roster as staff_roster
 from central_server.staff import routes as staff_routes
+from central_server.terminal_registry import TerminalRegistry
 from central_server.terminals import DEMO_TERMINALS, TerminalRecord, terminal_records
 from central_server.version import VERSION
 
@@ -63,7 +64,9 @@ def create_app(
     """The central API on `db_url`.
 
     `terminals` maps terminal ids to their records or plain secrets. Without it, demo mode accepts the one
-    demo kiosk (`DEMO_TERMINALS`) and any other mode accepts no terminal at all.
+    demo kiosk (`DEMO_TERMINALS`) and any other mode accepts no terminal at all. Either way they are added
+    to the database's kiosks (`terminal_registry`), beside those administrators registered in the console;
+    a kiosk revoked there stays revoked even when listed here.
     `seed` fills an empty database with the synthetic data set made from it (a database that holds
     citizens is left as it is). Demo mode always has synthetic data (`DEFAULT_SEED` unless `seed` says
     otherwise); any other mode adds none unless `seed` is given. `service_history` seeds the demo centre's
@@ -93,6 +96,7 @@ def create_app(
         raise ValueError("clock must return timezone-aware datetimes")
     if demo and seed is None:
         seed = DEFAULT_SEED
+    source = "file" if terminals is not None else "demo"
     if terminals is None:
         terminals = DEMO_TERMINALS if demo else {}
     limits = limits or Limits()
@@ -119,10 +123,12 @@ def create_app(
                 service_history=service_history,
                 citizens=DEMO_POPULATION if service_history else CITIZEN_COUNT,
             )
+    registry = TerminalRegistry(db)
+    registry.provision(terminal_records(terminals), source=source, now=int(now.timestamp()))
     context = AppContext(
         db=db,
         clock=clock,
-        terminals=terminal_records(terminals),
+        terminals=registry,
         sequence=CentreSequence(),
         limits=limits,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -12,14 +12,14 @@ from fastapi import Depends, Request
 from central_server.db import Database
 from central_server.envelope import CentreSequence
 from central_server.limits import Limits
-from central_server.terminals import TerminalRecord
+from central_server.terminal_registry import TerminalRegistry
 
 
 @dataclass(frozen=True)
 class AppContext:
     db: Database
     clock: Callable[[], datetime]
-    terminals: Mapping[str, TerminalRecord]
+    terminals: TerminalRegistry  # the active kiosks; the console registers and revokes through it
     sequence: CentreSequence
     limits: Limits
 

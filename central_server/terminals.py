@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 DEFAULT_GROUP = "default"
 TERMINAL_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+GROUP_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 MIN_SECRET_LENGTH = 16
 # Accepted in demo mode only, when no terminals file is given.
 DEMO_TERMINALS = {"KIOSK-DEMO-01": "demo-secret-not-for-production"}
@@ -48,7 +49,7 @@ class _TerminalEntry(BaseModel):
     id: str = Field(pattern=TERMINAL_ID_PATTERN)
     # Guessing is throttled, but a short secret is still guessed in days; 16 characters are not.
     secret: str = Field(min_length=MIN_SECRET_LENGTH, max_length=256)
-    group: str = Field(default=DEFAULT_GROUP, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    group: str = Field(default=DEFAULT_GROUP, pattern=GROUP_PATTERN)
 
 
 class _TerminalsFile(BaseModel):

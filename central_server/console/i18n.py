@@ -4,7 +4,7 @@ checks that every `t("…")` in them has its Chinese here."""
 
 from __future__ import annotations
 
-from central_server.console.words import fleet, rollouts, scorecard, work
+from central_server.console.words import fleet, rollouts, scorecard, terminals, work
 
 LANGUAGES = ("zh_CN", "en")
 
@@ -45,7 +45,14 @@ _SHARED: dict[str, str] = {
     "Main": "主导航",
 }
 
-ZH: dict[str, str] = {**_SHARED, **fleet.WORDS, **rollouts.WORDS, **scorecard.WORDS, **work.WORDS}
+ZH: dict[str, str] = {
+    **_SHARED,
+    **fleet.WORDS,
+    **rollouts.WORDS,
+    **scorecard.WORDS,
+    **work.WORDS,
+    **terminals.WORDS,
+}
 
 
 def translate(text: str, language: str) -> str:

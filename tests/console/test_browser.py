@@ -122,7 +122,12 @@ def test_an_operator_runs_the_fleet_from_the_browser(centre: Console, page: Page
     expect(page.locator("main")).to_contain_text("已办结")
     look(page, "c09_case_closed")
 
-    for path, name in (("/console/alerts", "c10_alerts"), ("/console/customers", "c11_customers")):
+    for path, name in (
+        ("/console/alerts", "c10_alerts"),
+        ("/console/customers", "c11_customers"),
+        ("/console/terminals", "c11b_terminals"),
+        ("/console/rollouts/prepare", "c11c_prepare_configuration"),
+    ):
         page.goto(centre.base_url + path)
         look(page, name)
     page.goto(centre.base_url + "/console/audit")

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from central_server.console import fleet, rollouts, scorecard, sign_in, work
+from central_server.console import fleet, rollouts, scorecard, sign_in, terminals, work
 from central_server.console.accounts import Role
 from tests.console.conftest import Console
 
@@ -44,6 +44,9 @@ ROUTES: dict[tuple[str, str], Role | None] = {
     ("GET", "/console/customers"): OPERATOR,
     ("POST", "/console/customers"): OPERATOR,
     ("POST", "/console/customers/unmasked"): ADMIN,
+    ("GET", "/console/terminals"): ADMIN,
+    ("POST", "/console/terminals"): ADMIN,
+    ("POST", "/console/terminals/{terminal_id}/revoke"): ADMIN,
 }
 GUARDED = [(method, path, role) for (method, path), role in ROUTES.items() if role is not None]
 BELOW = {Role.OPERATOR: Role.VIEWER, Role.ADMINISTRATOR: Role.OPERATOR}
@@ -63,7 +66,7 @@ def _url(path: str) -> str:
 def test_every_console_route_is_listed_with_its_role() -> None:
     served = {
         (method, route.path)
-        for module in (sign_in, fleet, rollouts, scorecard, work)
+        for module in (sign_in, fleet, rollouts, scorecard, work, terminals)
         for route in module.router.routes
         for method in route.methods  # type: ignore[attr-defined]
     }
