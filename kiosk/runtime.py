@@ -172,6 +172,7 @@ class Runtime:
             "outbox": self._outbox_status(),
             "connectivity": self.connectivity,
             "problems": [{"part": p.part, "reason": p.reason} for p in self.problems],
+            "heartbeat_interval_s": self.policy.heartbeat_interval_s,
             **self.maintenance.service_state.heartbeat_fields(),
         }
 

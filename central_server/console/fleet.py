@@ -3,7 +3,8 @@ with a day of heartbeat history, its config reports and its staff audit trail.
 
 What a kiosk says is the heartbeat the JSON API stored (`central_server/fleet`); its group is the centre's
 record (`context.terminals`). A kiosk is offline when it has never sent a heartbeat or its last one is older
-than two heartbeat intervals: the heartbeat does not carry the interval, so it is the kiosks' default."""
+than two of its heartbeat intervals (the interval its heartbeat states; the kiosks' default for a kiosk of an
+earlier release, whose heartbeat does not)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,14 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 
 HEARTBEAT_INTERVAL_S = 60  # the kiosks' default (kiosk/settings.py, remote_config/schema.py)
 OFFLINE_AFTER_S = 2 * HEARTBEAT_INTERVAL_S
+
+
+def offline_after_s(heartbeat: HeartbeatBody | None) -> int:
+    """Silence longer than this makes the kiosk offline: two of the intervals it beats at."""
+    interval = heartbeat.heartbeat_interval_s if heartbeat is not None else None
+    return 2 * (interval or HEARTBEAT_INTERVAL_S)
+
+
 # Outbox items normally leave within a minute or two when the kiosk is online; ten minutes means stuck.
 BACKLOG_AGE_S = 600
 FAULT_STATES = frozenset({"error", "offline", "no_device"})  # kiosk.devices.base.DeviceState
@@ -108,7 +117,7 @@ def _row(
 ) -> KioskRow:
     heartbeat = HeartbeatBody.model_validate_json(status.heartbeat) if status else None
     last_seen = status.last_seen if status else None
-    online = last_seen is not None and now - last_seen <= OFFLINE_AFTER_S
+    online = last_seen is not None and now - last_seen <= offline_after_s(heartbeat)
     row = KioskRow(terminal_id, group, last_seen, heartbeat, report, online)
     if not online:
         row.issues.append("Offline")
@@ -262,7 +271,7 @@ def _x(at: int, start: int) -> float:
     return round(LEFT + (at - start) / HISTORY_S * (CHART_WIDTH - LEFT - RIGHT), 1)
 
 
-def _chart(history: Sequence[KioskHeartbeatHistory], now: int) -> Chart:
+def _chart(history: Sequence[KioskHeartbeatHistory], now: int, offline_after: int = OFFLINE_AFTER_S) -> Chart:
     """Backlog over the last day, and below it a band: online, degraded (the kiosk says so) or offline (it
     said so, or no heartbeat came for two intervals)."""
     start = now - HISTORY_S
@@ -279,7 +288,7 @@ def _chart(history: Sequence[KioskHeartbeatHistory], now: int) -> Chart:
         if h.backlog is None:
             previous = None
             continue
-        if previous is None or h.at - previous > OFFLINE_AFTER_S:
+        if previous is None or h.at - previous > offline_after:
             lines.append([])
         lines[-1].append(f"{_x(h.at, start)},{y(h.backlog)}")
         previous = h.at
@@ -289,12 +298,12 @@ def _chart(history: Sequence[KioskHeartbeatHistory], now: int) -> Chart:
     gaps = 0
     cursor = start
     for index, beat in enumerate(rows):
-        if beat.at - cursor > OFFLINE_AFTER_S:
+        if beat.at - cursor > offline_after:
             band.append(Segment(_x(cursor, start), _x(beat.at, start) - _x(cursor, start), "offline"))
             if index:
                 gaps += 1
         until = rows[index + 1].at if index + 1 < len(rows) else now
-        end = min(until, beat.at + OFFLINE_AFTER_S)
+        end = min(until, beat.at + offline_after)
         kind: Literal["online", "degraded", "offline"] = (
             "online"
             if beat.connectivity == "online"
@@ -304,7 +313,7 @@ def _chart(history: Sequence[KioskHeartbeatHistory], now: int) -> Chart:
         )
         band.append(Segment(_x(beat.at, start), max(_x(end, start) - _x(beat.at, start), 1.0), kind))
         cursor = end
-    if now - cursor > OFFLINE_AFTER_S or not rows:
+    if now - cursor > offline_after or not rows:
         band.append(Segment(_x(cursor, start), _x(now, start) - _x(cursor, start), "offline"))
     ticks = [
         (_x(start + hours * 3600, start), f"-{24 - hours} h" if hours < 24 else "")
@@ -353,7 +362,7 @@ def kiosk(page: Viewer, terminal_id: str) -> HTMLResponse:
         recent = [
             (h.at, h.backlog, h.connectivity, h.in_service) for h in reversed(history[-HISTORY_LISTED:])
         ]
-        chart = _chart(history, now)
+        chart = _chart(history, now, offline_after_s(row.heartbeat))
     return page.render(
         "fleet_kiosk.html",
         kiosk=row,

@@ -138,6 +138,13 @@ class HeartbeatBody(_Body):
     )
     out_of_service_reason: OutOfServiceReason | None = None
     out_of_service_since: AwareDatetime | None = None
+    heartbeat_interval_s: int | None = Field(
+        default=None,
+        ge=10,
+        le=3600,
+        description="how often this kiosk beats; the centre counts it offline after two intervals of silence "
+        "(60 s when absent)",
+    )
 
 
 class PublishBody(_Body):

@@ -316,3 +316,18 @@ def test_the_chart_breaks_its_line_and_marks_the_band_where_heartbeats_stopped()
         "online",
         "offline",
     ]
+
+
+def test_a_kiosk_is_offline_after_two_of_its_own_heartbeat_intervals(fleet: Console) -> None:
+    """HALL1-02 was silent for ten minutes: offline at the default 60 s, online if it beats every 600 s."""
+    context = fleet.app.state.context
+    with context.db.transaction() as session:
+        status = session.get(KioskStatus, HALL1_B)
+        assert status is not None
+        status.heartbeat = HeartbeatBody.model_validate(beat(heartbeat_interval_s=600)).model_dump_json()
+    assert ("", HALL1_B) in rows(english(fleet).get("/console/fleet").text)
+    with context.db.transaction() as session:
+        status = session.get(KioskStatus, HALL1_B)
+        assert status is not None
+        status.last_seen = context.unix_now() - 1201
+    assert ("bad", HALL1_B) in rows(english(fleet).get("/console/fleet").text)

@@ -235,6 +235,7 @@ def test_the_bank_card_reader_is_started_reported_and_stopped(
     assert runtime.devices["bankcard"] is payee.reader
     _wait("the bank card reader to open", lambda: payee.reader.state is DeviceState.IDLE)
     assert runtime.status()["devices"]["bankcard"]["state"] == "idle"  # in the heartbeat
+    assert runtime.status()["heartbeat_interval_s"] == runtime.policy.heartbeat_interval_s
     assert payee.read("120199199001010012", timeout_s=5).pan_masked == "621700*********7896"
     report = runtime.stop(deadline_s=5).result(timeout=10)
     assert "bankcard" in report.stopped and payee.reader.state is DeviceState.CLOSED

@@ -19,8 +19,8 @@ WORDS: dict[str, str] = {
     "Outbox backlog": "待上传积压",
     "Out of service": "暂停服务",
     "In service": "正常服务",
-    "Updated {time}; offline means no heartbeat for {seconds} s.": (
-        "更新于 {time}；超过 {seconds} 秒未收到心跳即视为离线。"
+    "Updated {time}; offline means no heartbeat for two of the kiosk's intervals ({seconds} s by default).": (
+        "更新于 {time}；超过两个心跳周期（默认 {seconds} 秒）未收到心跳即视为离线。"
     ),
     "Kiosk": "终端",
     "Status": "连线状态",
