@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from central_server.console import fleet, rollouts, scorecard, sign_in, terminals, work
+from central_server.console import fleet, operators, rollouts, scorecard, sign_in, terminals, work
 from central_server.console.web import ConsoleSettings, install_error_pages
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -22,6 +22,6 @@ def install(app: FastAPI, *, secret: bytes | None = None, secure_cookies: bool =
     """Add the console. Without `secret` a fresh one is made: sessions end when the centre restarts."""
     app.state.console = ConsoleSettings(secret or secrets.token_bytes(32), secure_cookies)
     install_error_pages(app)
-    for module in (sign_in, fleet, rollouts, scorecard, work, terminals):
+    for module in (sign_in, fleet, rollouts, scorecard, work, terminals, operators):
         app.include_router(module.router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")

@@ -24,6 +24,7 @@ LOCK_AFTER = 5
 LOCK_FIRST_S = 60
 LOCK_MAX_S = 3600
 MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 200  # the sign-in form takes no more: a longer password could never be used
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,39}$")
 # argon2-cffi's defaults (RFC 9106's second recommendation: argon2id, 64 MiB, 3 passes).
 _HASHER = PasswordHasher()
@@ -42,11 +43,19 @@ class Role(enum.IntEnum):
         try:
             return cls[text.upper()]
         except KeyError:
-            raise AccountError(f"unknown role {text!r}; roles: viewer, operator, administrator") from None
+            raise AccountError(
+                "unknown role {role}; roles: viewer, operator, administrator", role=repr(text)
+            ) from None
 
 
 class AccountError(Exception):
-    """A one-line reason an account could not be made or changed."""
+    """A one-line reason an account could not be made or changed. `text` with its `{placeholders}` and their
+    `values` apart, so the console can translate the sentence and fill it in after."""
+
+    def __init__(self, text: str, **values: str) -> None:
+        super().__init__(text.format(**values))
+        self.text = text
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -65,7 +74,9 @@ class SignInRefused:
 
 def check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountError("the password needs at least {count} characters", count=str(MIN_PASSWORD_LENGTH))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError("the password may have at most {count} characters", count=str(MAX_PASSWORD_LENGTH))
 
 
 def add(session: Session, username: str, password: str, role: Role, now: int) -> OperatorAccount:
@@ -75,7 +86,7 @@ def add(session: Session, username: str, password: str, role: Role, now: int) ->
         )
     check_password_rules(password)
     if session.scalar(select(OperatorAccount).where(OperatorAccount.username == username)) is not None:
-        raise AccountError(f"operator {username} exists already; use passwd to change the password")
+        raise AccountError("operator {username} exists already", username=username)
     account = OperatorAccount(
         username=username,
         password_hash=_HASHER.hash(password),
@@ -94,7 +105,7 @@ def add(session: Session, username: str, password: str, role: Role, now: int) ->
 def find(session: Session, username: str) -> OperatorAccount:
     account = session.scalar(select(OperatorAccount).where(OperatorAccount.username == username))
     if account is None:
-        raise AccountError(f"no operator {username}")
+        raise AccountError("no operator {username}", username=username)
     return account
 
 
@@ -111,6 +122,26 @@ def disable(session: Session, username: str) -> None:
     account = find(session, username)
     account.active = False
     account.session_epoch += 1
+
+
+def enable(session: Session, username: str) -> None:
+    """A disabled account may sign in again; the sessions its disable ended stay ended."""
+    find(session, username).active = True
+
+
+def set_role(session: Session, username: str, role: Role) -> None:
+    """A new role ends the operator's sessions: a page open under the old role must not act with it."""
+    account = find(session, username)
+    if account.role != role.name.lower():
+        account.role = role.name.lower()
+        account.session_epoch += 1
+
+
+def unlock(session: Session, username: str) -> None:
+    """Ends a lockout and forgets the wrong passwords before it: the right password signs in at once."""
+    account = find(session, username)
+    account.failures = 0
+    account.locked_until = 0
 
 
 def sign_in(session: Session, username: str, password: str, now: int) -> SignedIn | SignInRefused:

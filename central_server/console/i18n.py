@@ -4,7 +4,7 @@ checks that every `t("…")` in them has its Chinese here."""
 
 from __future__ import annotations
 
-from central_server.console.words import fleet, rollouts, scorecard, terminals, work
+from central_server.console.words import fleet, operators, rollouts, scorecard, terminals, work
 
 LANGUAGES = ("zh_CN", "en")
 
@@ -24,7 +24,7 @@ _SHARED: dict[str, str] = {
     "Alerts": "异常告警",
     "Customers": "客户视图",
     "Operator log": "操作日志",
-    "Signed in as {name} ({role})": "{name}（{role}）",
+    "{name} ({role})": "{name}（{role}）",
     "viewer": "查看员",
     "operator": "操作员",
     "administrator": "管理员",
@@ -52,6 +52,7 @@ ZH: dict[str, str] = {
     **scorecard.WORDS,
     **work.WORDS,
     **terminals.WORDS,
+    **operators.WORDS,
 }
 
 

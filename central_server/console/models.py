@@ -19,7 +19,7 @@ class OperatorAccount(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)  # wrong passwords in a row
     locked_until: Mapped[int] = mapped_column(BigInteger, default=0)  # unix seconds
     created_at: Mapped[int] = mapped_column(BigInteger)
-    # Bumped by a new password or a disable: every session signed before it stops working.
+    # Bumped by a new password, a disable or a new role: every session signed before it stops working.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
 
 

@@ -126,6 +126,7 @@ def test_an_operator_runs_the_fleet_from_the_browser(centre: Console, page: Page
         ("/console/alerts", "c10_alerts"),
         ("/console/customers", "c11_customers"),
         ("/console/terminals", "c11b_terminals"),
+        ("/console/operators", "c11d_operators"),
         ("/console/rollouts/prepare", "c11c_prepare_configuration"),
     ):
         page.goto(centre.base_url + path)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from central_server.console import fleet, rollouts, scorecard, sign_in, terminals, work
+from central_server.console import fleet, operators, rollouts, scorecard, sign_in, terminals, work
 from central_server.console.accounts import Role
 from tests.console.conftest import Console
 
@@ -47,6 +47,13 @@ ROUTES: dict[tuple[str, str], Role | None] = {
     ("GET", "/console/terminals"): ADMIN,
     ("POST", "/console/terminals"): ADMIN,
     ("POST", "/console/terminals/{terminal_id}/revoke"): ADMIN,
+    ("GET", "/console/operators"): ADMIN,
+    ("POST", "/console/operators"): ADMIN,
+    ("POST", "/console/operators/{username}/role"): ADMIN,
+    ("POST", "/console/operators/{username}/password"): ADMIN,
+    ("POST", "/console/operators/{username}/disable"): ADMIN,
+    ("POST", "/console/operators/{username}/enable"): ADMIN,
+    ("POST", "/console/operators/{username}/unlock"): ADMIN,
 }
 GUARDED = [(method, path, role) for (method, path), role in ROUTES.items() if role is not None]
 BELOW = {Role.OPERATOR: Role.VIEWER, Role.ADMINISTRATOR: Role.OPERATOR}
@@ -56,6 +63,7 @@ _EXAMPLE = {
     "action": "pause",
     "case_id": "1",
     "alert_id": "1",
+    "username": "viewer.test",
 }
 
 
@@ -66,7 +74,7 @@ def _url(path: str) -> str:
 def test_every_console_route_is_listed_with_its_role() -> None:
     served = {
         (method, route.path)
-        for module in (sign_in, fleet, rollouts, scorecard, work, terminals)
+        for module in (sign_in, fleet, rollouts, scorecard, work, terminals, operators)
         for route in module.router.routes
         for method in route.methods  # type: ignore[attr-defined]
     }

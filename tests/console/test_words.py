@@ -8,7 +8,7 @@ from pathlib import Path
 
 from central_server.console import words
 from central_server.console.i18n import _SHARED, ZH
-from central_server.console.words import fleet, rollouts, scorecard, terminals, work
+from central_server.console.words import fleet, operators, rollouts, scorecard, terminals, work
 
 CONSOLE = Path(words.__file__).resolve().parents[1]
 # t("…") in templates and page.t("…") / N_-less calls in the console's Python.
@@ -35,7 +35,7 @@ def test_placeholders_survive_translation() -> None:
 
 
 def test_no_english_key_has_two_translations() -> None:
-    tables = {m.__name__: m.WORDS for m in (fleet, rollouts, scorecard, work, terminals)}
+    tables = {m.__name__: m.WORDS for m in (fleet, rollouts, scorecard, work, terminals, operators)}
     modules = {"shared": _SHARED, **tables}
     seen: dict[str, tuple[str, str]] = {}
     clashes = []
