@@ -12,6 +12,8 @@ PACKAGES=(
   socat gettext                                                # serial bridging for device diagnostics; catalogues
   strace util-linux                                            # the outbox's one-fsync test; unshare for a private pcscd
   chromium                                                     # the operator console's tests, in a real browser
+  postgresql                                                   # initdb/pg_ctl: the centre's tests on a real PostgreSQL
+  systemd shellcheck                                           # the kiosk's units verified; its install script checked
 )
 
 missing=()

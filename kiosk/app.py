@@ -34,6 +34,7 @@ from kiosk.services.corner_taps import CornerTaps, in_corner
 from kiosk.services.faults import RecoveryBudget, redacted_traceback
 from kiosk.services.idcard import CardEvent, CardPlaced, CardTaken, CardUnreadable
 from kiosk.services.idle import IdlePhase, IdleTimer
+from kiosk.services.sd_notify import Notifier, watchdog_interval_s
 from kiosk.widgets import theme
 
 if TYPE_CHECKING:
@@ -132,6 +133,7 @@ class KioskApp(App):
         gesture = runtime.settings.maintenance
         self._corner_taps = CornerTaps(gesture.corner, gesture.gesture_taps, gesture.gesture_window_s)
         self._last_touch = time.monotonic()
+        self._service_manager = Notifier()  # systemd, when it runs the kiosk; else nothing is sent
 
     # -- translation ----------------------------------------------------------------------------------
 
@@ -197,6 +199,7 @@ class KioskApp(App):
             return
         self._stop_requested = True
         self.exit_status = exit_status
+        self._service_manager.stopping()
         stopping = self.runtime.stop()
         stopping.add_done_callback(lambda _f: Clock.schedule_once(lambda _dt: self.stop(), 0))
 
@@ -208,6 +211,12 @@ class KioskApp(App):
         signal.signal(signal.SIGINT, self._stop_on_signal)
         log.info("kiosk %s started", self.runtime.settings.kiosk.id)
         Window.bind(on_flip=self._on_first_frame)
+        interval = watchdog_interval_s()
+        if interval is not None and self._service_manager.enabled:
+            # From the Clock, on this thread: if the UI thread hangs the pings stop, and systemd restarts
+            # the kiosk after WatchdogSec=. From now, not from the first frame: systemd's watchdog runs
+            # from the service's start, and a slow first frame is no hang.
+            Clock.schedule_interval(lambda _dt: self._service_manager.watchdog(), interval)
         # Once the attract screen is up: devices, outbox, remote configuration and the fleet agent start on
         # a worker, and the other screens are built one per frame, so that neither the first frame nor any
         # later tap waits for them.
@@ -220,6 +229,7 @@ class KioskApp(App):
         Window.unbind(on_flip=self._on_first_frame)
         # bench/startup.py times the start to this line.
         log.info("kiosk %s: first frame drawn", self.runtime.settings.kiosk.id)
+        self._service_manager.ready()  # a unit with Type=notify counts as started from here
         if not gc.isenabled():  # paused for the start by `kiosk run` (kiosk/cli.py)
             gc.freeze()
             gc.enable()
