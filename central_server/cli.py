@@ -12,6 +12,7 @@ from typing import NoReturn
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from central_server import migrations
 from central_server.alerts import AlertRules, AlertRulesFileError, load_alert_rules
 from central_server.app import DEFAULT_SEED, create_app
 from central_server.console import DEMO_OPERATOR
@@ -23,8 +24,9 @@ from central_server.console.operator_cli import (
 from central_server.crm.deadlines import CaseDeadlines
 from central_server.crm.holidays_file import load_deadlines
 from central_server.crm.routes import CrmSettings
-from central_server.db import DatabaseFileError
+from central_server.db import Database, DatabaseFileError
 from central_server.limits import MIB, Limits
+from central_server.migrations import SchemaError
 from central_server.routes.certificates import checked_base_url
 from central_server.staff.roster import StaffEntry, StaffFileError, load_staff_file
 from central_server.terminals import TerminalRecord, TerminalsFileError, load_terminals_file
@@ -164,6 +166,12 @@ def _parser() -> argparse.ArgumentParser:
         help="the secret that signs console sessions (mode 0600, at least 32 bytes); default: a fresh one at "
         "every start (operators sign in again after a restart)",
     )
+    migrate = commands.add_parser(
+        "migrate",
+        help="bring the database's schema to this version's newest migration (serve does it too)",
+        allow_abbrev=False,
+    )
+    migrate.add_argument("--db", required=True, help="the centre's SQLAlchemy URL (as serve --db)")
     operator = commands.add_parser("operator", help="console operator accounts", allow_abbrev=False)
     actions = operator.add_subparsers(dest="action", required=True)
     for name, text in (
@@ -200,10 +208,37 @@ def _printable_url(url: str) -> str:
         return "(not a database URL)"
 
 
+def _database_failure(url: str, exc: Exception) -> int:
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return _fail(f"cannot use database {_printable_url(url)}: {reason}")
+
+
+def _migrate(url: str) -> int:
+    """Upgrades the schema ahead of a deployment (serve upgrades too; this lets an operator do it once,
+    watch it, and back up first)."""
+    try:
+        database = Database(url)
+        with database.engine.connect() as connection:
+            before = migrations.current(connection)
+        database.create_schema()
+        with database.engine.connect() as connection:
+            after = migrations.current(connection)
+        database.engine.dispose()
+    except (SQLAlchemyError, ImportError, DatabaseFileError, SchemaError) as exc:
+        return _database_failure(url, exc)
+    if before == after:
+        print(f"schema already at revision {after}")
+    else:
+        print(f"schema upgraded from revision {before or '(empty database)'} to {after}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "operator":
         return operator_command(args)
+    if args.command == "migrate":
+        return _migrate(args.db)
     if args.seed is not None and not args.demo:
         return _fail("--seed only applies with --demo: outside demo mode the centre adds no synthetic data")
     terminals: dict[str, TerminalRecord] | None = None
@@ -253,9 +288,8 @@ def main(argv: list[str] | None = None) -> int:
             console_secret=console_secret,
             console_secure_cookies=args.host not in _LOOPBACK,
         )
-    except (SQLAlchemyError, ImportError, DatabaseFileError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        return _fail(f"cannot use database {_printable_url(args.db)}: {reason}")
+    except (SQLAlchemyError, ImportError, DatabaseFileError, SchemaError) as exc:
+        return _database_failure(args.db, exc)
     except (OSError, ValueError) as exc:
         return _fail(f"cannot use an operator key: {exc}")
     try:

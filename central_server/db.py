@@ -14,7 +14,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from central_server import migrations
 from central_server.models import Base
+
+# Per process: each uvicorn worker holds its own pool, so the database sees workers x (size + overflow)
+# connections at most; PostgreSQL's default max_connections (100) leaves room for 4 workers and psql.
+POOL_SIZE = 10
+MAX_OVERFLOW = 10
 
 
 class DatabaseFileError(Exception):
@@ -32,6 +38,12 @@ def make_engine(url: str) -> Engine:
             options["poolclass"] = StaticPool
         elif not parsed.query.get("uri"):
             _create_private_file(parsed.database)
+    else:
+        options["pool_size"] = POOL_SIZE
+        options["max_overflow"] = MAX_OVERFLOW
+        # A connection the server dropped while idle (restart, failover, idle timeout) is replaced
+        # before a request uses it, instead of failing that request.
+        options["pool_pre_ping"] = True
     return create_engine(parsed, **options)
 
 
@@ -69,7 +81,11 @@ class Database:
         )
 
     def create_schema(self) -> None:
-        Base.metadata.create_all(self.engine)
+        """Brings the schema to the newest migration (creating it in an empty database): the demo, the
+        tests and production all get their tables from the same migrations. Raises
+        `migrations.SchemaError` for a database this code cannot upgrade."""
+        with self.engine.begin() as connection:
+            migrations.upgrade(connection)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Session]:

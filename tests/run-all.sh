@@ -7,3 +7,8 @@ cd "$(dirname "$0")/.."
 # Two workers, a test file's tests on one of them (its module fixtures start once): most tests wait on
 # servers, devices and timers, so two workers nearly halve the run even on two cores.
 .venv/bin/python -m pytest -p no:cacheprovider -n 2 --dist loadfile "$@"
+# The whole run (no tests named): the centre's suite again, on a real PostgreSQL that the tests start from
+# Debian's package (docs/database.md).
+if [ $# -eq 0 ]; then
+  CENTRAL_TEST_DB=postgresql .venv/bin/python -m pytest -p no:cacheprovider -n 2 --dist loadfile tests/central
+fi

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
+from sqlalchemy import String, select
 from sqlalchemy.orm import Session
 
 from central_server import visit_keys, visit_ticket
@@ -138,7 +138,7 @@ def _apply(
             reference = _serve(session, kind, checked, citizen, terminal_id, item.idempotency_key, now)
     except ItemRefused as refusal:
         record.status = IntakeStatus.REJECTED.value
-        record.reason = str(refusal)
+        record.reason = _fitted_reason(str(refusal))
         session.add(record)
         session.flush()
         return record
@@ -152,6 +152,15 @@ def _apply(
     if record.reference is None:
         record.reference = f"R{record.id:012d}"
     return record
+
+
+def _fitted_reason(reason: str) -> str:
+    """The reason cut to its column: a validation message can quote a long list of allowed values, and
+    PostgreSQL refuses a string longer than its column where SQLite would have kept it whole."""
+    column = IntakeRecord.__table__.c.reason.type
+    assert isinstance(column, String) and column.length is not None
+    length = column.length
+    return reason if len(reason) <= length else reason[: length - 1] + "…"
 
 
 def _without_phones(payload: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,11 @@
-"""Servers on real loopback sockets: a demo one on a fixed clock, and one on a clock tests may move."""
+"""Servers on real loopback sockets: a demo one on a fixed clock, and one on a clock tests may move.
+
+With CENTRAL_TEST_DB=postgresql the whole suite runs on a real PostgreSQL (`postgres_database`)."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,13 +13,92 @@ from typing import Any
 
 import pytest
 from fastapi import APIRouter, FastAPI
+from sqlalchemy import make_url
+from sqlalchemy.engine import Engine
 
+from central_server import db as central_db
 from central_server.app import DEFAULT_SEED, create_app
 from central_server.testing import RunningServer, serve_in_thread
+from tests.postgres_support import PostgresServer
 
 from .helpers import FIXED_NOW, LENIENT, TERMINALS, FakeClock, Kiosk, Statement, password_of
 from .seeded_copies import OwnServer, StartServer
 from .visits import Visitor, sign_in
+
+ON_POSTGRES = os.environ.get("CENTRAL_TEST_DB", "sqlite") == "postgresql"
+
+
+# Tests of how SQLite itself behaves, which have no meaning on PostgreSQL; test_migrations.py covers what
+# PostgreSQL needs in their place.
+_SQLITE_ONLY = {
+    # reads the text SQLite stores an instant as
+    "test_intake_times.py::test_the_same_wall_time_in_two_offsets_is_stored_eight_hours_apart",
+    # SQLite's EXPLAIN QUERY PLAN
+    "test_customer_indexes.py::test_one_citizens_applications_are_read_through_an_index",
+    "test_customer_indexes.py::test_one_citizens_pre_registrations_are_read_through_an_index",
+    # SQLite's exception class for a missing table
+    "test_database.py::test_sql_errors_never_carry_bound_values",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if not ON_POSTGRES:
+        return
+    for item in items:
+        if item.nodeid.partition("tests/central/")[2] in _SQLITE_ONLY:
+            item.add_marker(pytest.mark.skip(reason="tests SQLite's own behaviour"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """This worker's PostgreSQL server (each xdist worker starts its own, on a socket in its own
+    directory)."""
+    try:
+        server = PostgresServer()
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session", autouse=ON_POSTGRES)
+def postgres_database(postgres_server: PostgresServer) -> Iterator[None]:
+    """Puts every database the tests open on this worker's PostgreSQL server, so the tests, written with
+    SQLite URLs, run unchanged on PostgreSQL: each in-memory URL gets a new database, and each SQLite file
+    path one database, named in the file. Copying such a file (the tests' way to start from a seeded
+    centre) copies the name; opening the copy gives it a copy of that database. Only this process is
+    redirected: the CLI tests' subprocesses stay on SQLite."""
+    server = postgres_server
+    real_make_engine = central_db.make_engine
+    # A migrated database to copy: each test database starts at the head revision without migrating.
+    template = server.create_database()
+    migrated = central_db.Database(server.url(template))
+    migrated.create_schema()
+    migrated.engine.dispose()
+
+    def make_engine(url: str) -> Engine:
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "sqlite":
+            return real_make_engine(url)
+        if parsed.database in (None, "", ":memory:"):
+            return real_make_engine(server.url(server.create_database(template)))
+        path = Path(parsed.database)
+        if not path.parent.is_dir():
+            return real_make_engine(url)  # the centre's own error for a file it cannot create
+        if path.exists() and path.read_bytes().startswith(b"SQLite format 3"):
+            return real_make_engine(url)  # a real SQLite file a subprocess made: the test reads it as such
+        # The file holds its database's name and the path it was written at: at another path it is a copy.
+        here = hashlib.sha256(str(path).encode()).hexdigest()[:16]
+        held = path.read_text().split() if path.exists() else []
+        if len(held) == 2 and held[1] == here:
+            return real_make_engine(server.url(held[0]))
+        name = server.create_database(held[0] if held else template)
+        path.write_text(f"{name} {here}")
+        return real_make_engine(server.url(name))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(central_db, "make_engine", make_engine)
+        yield
 
 
 @pytest.fixture(scope="session")
