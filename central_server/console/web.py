@@ -90,7 +90,8 @@ class Page:
         return render(self.request, template, status=status, operator=self.operator, csrf=self.csrf, **values)
 
     def audit(self, action: str, *, target: str = "", detail: str = "") -> None:
-        """Log an operator action (call inside the action's own transaction where there is one)."""
+        """Log an operator action, in a transaction of its own: call it once the action has been done (or,
+        for a look at personal data, before the page that shows it is sent)."""
         with self.context.db.transaction() as session:
             accounts.record(
                 session,

@@ -192,3 +192,14 @@ def _fleet(server: RunningServer) -> list[dict[str, Any]]:
     assert response.status_code == 200
     rows: list[dict[str, Any]] = response.json()["data"]
     return rows
+
+
+def test_the_kiosk_sends_only_actions_the_centre_takes_and_the_centre_knows_each_one() -> None:
+    # Two sides of the contract, each with its own list: a new action on one side alone would be refused
+    # at the centre (the kiosk's events dead in its outbox) or never sent.
+    from typing import get_args
+
+    from central_server.intake_schemas import StaffAction
+    from kiosk.services.staff_audit import ACTIONS
+
+    assert set(get_args(StaffAction)) == ACTIONS

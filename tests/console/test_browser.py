@@ -21,7 +21,7 @@ from kiosk.remote_config.bundle import load_private_key, load_trusted_keys, sign
 from tests.central.helpers import Kiosk
 from tests.console.browser import OFFICE_SCREEN, accessibility_violations, chromium, shoot
 from tests.console.conftest import TERMINALS, USERS, Console, running_console
-from tests.console.test_work import rate
+from tests.console.filing import rate
 from tests.remote_config.conftest import example_config
 from tests.remote_config.emulated_kiosk import EmulatedKiosk
 

@@ -27,9 +27,9 @@ from kiosk.masking import mask_id_number, mask_name, mask_phone
 from tests.central.helpers import FIXED_NOW, FakeClock, Kiosk
 from tests.central.visits import Visitor, sign_in
 from tests.console.conftest import OPERATOR_TOKEN, TERMINALS, USERS, Console, ConsoleSession
+from tests.console.filing import PHONE, rate
 
 SCRIPT = "<script>alert(1)</script>"
-PHONE = "13812345678"
 KIOSK = "KIOSK-HALL1-01"
 
 
@@ -72,33 +72,6 @@ def api(centre: Console, method: str, path: str, **kwargs: Any) -> Any:
     )
     assert response.status_code == 200, response.text
     return response.json()["data"]
-
-
-def rate(kiosk: Kiosk, created: dt.datetime, visitor: Visitor | None = None, score: int = 1) -> str:
-    """Files a rating as a kiosk does; a score of 2 or less opens a case. Answers its case_ref."""
-    case_ref = "C" + uuid.uuid4().hex[:12]
-    item: dict[str, Any] = {
-        "idempotency_key": uuid.uuid4().hex,
-        "kind": "rating",
-        "created_at": created.isoformat(),
-        "payload": {
-            "score": score,
-            "detail_codes": ["slow", "not_solved"],
-            "text": "",
-            "channel": 5,
-            "rating_round": 1,
-            "rater_type": "individual",
-            "service_code": "withdrawal",
-            "visit_id": "v" + uuid.uuid4().hex[:12],
-            "case_ref": case_ref,
-            "callback_phone": PHONE,
-        },
-    }
-    if visitor is not None:
-        item["visit_ticket"] = visitor.ticket
-    (result,) = kiosk.data("POST", "/v1/intake/batch", json={"items": [item]})["results"]
-    assert result["status"] == "accepted", result
-    return case_ref
 
 
 def case_of(centre: Console, case_ref: str) -> dict[str, Any]:
