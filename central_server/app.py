@@ -19,7 +19,7 @@ from central_server.crm.routes import CrmSettings
 from central_server.crm.routes import install as install_crm
 from central_server.dates import centre_today
 from central_server.db import Database
-from central_server.envelope import CentreSequence, install_exception_handlers
+from central_server.envelope import install_exception_handlers
 from central_server.limits import Limits
 from central_server.routes import applications, citizen, health, intake, password, terminal, withdrawal
 from central_server.routes import appointments as appointment_routes
@@ -29,6 +29,8 @@ from central_server.routes import counter as counter_routes
 from central_server.routes import demo as demo_routes
 from central_server.routes import verify as verify_routes
 from central_server.seed import CITIZEN_COUNT, DEMO_POPULATION, seed_if_empty
+from central_server.sequence import CentreSequence, SequenceTopUp, database_blocks
+from central_server.sequence import create_if_absent as create_sequence_if_absent
 from central_server.staff import roster as staff_roster
 from central_server.staff import routes as staff_routes
 from central_server.terminal_registry import TerminalRegistry
@@ -104,6 +106,7 @@ def create_app(
     db.create_schema()
     with db.transaction() as session:
         visit_keys.create_if_absent(session)
+        create_sequence_if_absent(session)
         alerts.configure(session, alert_rules or alerts.AlertRules())
     with db.transaction() as session:
         if staff is not None:
@@ -129,7 +132,7 @@ def create_app(
         db=db,
         clock=clock,
         terminals=registry,
-        sequence=CentreSequence(),
+        sequence=CentreSequence(database_blocks(db)),
         limits=limits,
     )
     # Only the contract's envelope responses are served: no interactive docs, no live schema
@@ -163,8 +166,10 @@ def create_app(
     console.install(app, secret=console_secret, secure_cookies=console_secure_cookies)
     if demo:
         app.include_router(demo_routes.router)
-    # Outermost of the app's own layers: an oversized body is refused before routing, parsing or auth.
+    # An oversized body is refused before routing, parsing or auth; only the sequence's top-up, which
+    # reads nothing of the request, comes before it.
     app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes, sequence=context.sequence)
+    app.add_middleware(SequenceTopUp, sequence=context.sequence)
     return app
 
 

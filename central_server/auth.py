@@ -39,7 +39,8 @@ def _authenticated_terminal(
         raise ApiError(Code.TERMINAL_UNAUTHORISED, "missing terminal token (Authorization: Bearer <token>)")
     with context.db.transaction() as session:
         token = session.get(TerminalToken, token_digest(credentials.credentials))
-    if token is None or token.expires_at <= context.unix_now() or token.terminal_id not in context.terminals:
+        active = token is not None and context.terminals.get(session, token.terminal_id) is not None
+    if token is None or token.expires_at <= context.unix_now() or not active:
         raise ApiError(Code.TERMINAL_UNAUTHORISED, "terminal token unknown or expired")
     if token.terminal_id != sender:
         raise ApiError(Code.TERMINAL_UNAUTHORISED, "terminal token was issued to another terminal")

@@ -14,8 +14,9 @@ import json
 from fastapi.encoders import jsonable_encoder
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from central_server.envelope import HTTP_STATUS, CentreSequence, Code, ErrorEnvelope
+from central_server.envelope import HTTP_STATUS, Code, ErrorEnvelope
 from central_server.limits import MIB
+from central_server.sequence import CentreSequence
 
 # After answering 413, what the centre still reads (and drops) of a body before it closes the connection.
 DISCARD_BYTES = 16 * MIB

@@ -30,9 +30,11 @@ from central_server.migrations import SchemaError
 from central_server.routes.certificates import checked_base_url
 from central_server.staff.roster import StaffEntry, StaffFileError, load_staff_file
 from central_server.terminals import TerminalRecord, TerminalsFileError, load_terminals_file
-from central_server.testing import serve_in_thread
+from central_server.testing import bind_socket, serve_in_thread
+from central_server.workers import serve_workers
 
 EXIT_USAGE = 2
+MAX_WORKERS = 64
 # Served only on these, the console's cookies may travel over plain HTTP (the demo, a test).
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -70,6 +72,12 @@ def _positive(value: str) -> int:
     return int(value)
 
 
+def _workers(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"a whole number from 1 to {MAX_WORKERS}, not {value!r}")
+    return int(value)
+
+
 def _working_days(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"expected a number of working days, at least 1, got {value!r}")
@@ -90,6 +98,20 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_port, default=8080, help="0 picks a free port")
     serve.add_argument("--db", default="sqlite://", help="SQLAlchemy URL (default: in memory)")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="worker processes behind the one port (default 1; more than one needs PostgreSQL; "
+        "docs/deployment.md)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="ADDRESSES",
+        help="comma-separated addresses of the reverse proxy whose X-Forwarded-For and X-Forwarded-Proto "
+        "the centre believes (default: none; the peer is the client)",
+    )
     serve.add_argument(
         "--demo", action="store_true", help="synthetic citizens, the demo kiosk, and /v1/demo/cards"
     )
@@ -213,6 +235,13 @@ def _database_failure(url: str, exc: Exception) -> int:
     return _fail(f"cannot use database {_printable_url(url)}: {reason}")
 
 
+def _is_postgresql(url: str) -> bool:
+    try:
+        return make_url(url).get_backend_name() == "postgresql"
+    except ArgumentError:
+        return False  # create_app names the problem with the URL
+
+
 def _migrate(url: str) -> int:
     """Upgrades the schema ahead of a deployment (serve upgrades too; this lets an operator do it once,
     watch it, and back up first)."""
@@ -241,6 +270,11 @@ def main(argv: list[str] | None = None) -> int:
         return _migrate(args.db)
     if args.seed is not None and not args.demo:
         return _fail("--seed only applies with --demo: outside demo mode the centre adds no synthetic data")
+    if args.workers > 1 and not _is_postgresql(args.db):
+        return _fail(
+            f"--workers {args.workers} needs PostgreSQL (--db postgresql+psycopg://…): SQLite takes one "
+            "writer at a time, and an in-memory database lives in one process; run one worker on SQLite"
+        )
     terminals: dict[str, TerminalRecord] | None = None
     if args.terminals is not None:
         try:
@@ -293,17 +327,34 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         return _fail(f"cannot use an operator key: {exc}")
     try:
-        server = serve_in_thread(app, args.host, args.port, log_level="info")
+        sock = bind_socket(args.host, args.port)
+    except OSError as exc:
+        return _fail(f"cannot listen on {args.host}:{args.port}: {exc}")
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    base_url = f"http://{host}:{sock.getsockname()[1]}"
+
+    def announce() -> None:
+        print(f"listening on {base_url}", flush=True)
+        # On stderr, the log: stdout carries only the listening line, which launchers read.
+        print(f"operator console on {base_url}/console", file=sys.stderr, flush=True)
+        if args.demo:
+            line = "demo console operator: {} / password {}".format(*DEMO_OPERATOR)
+            print(line, file=sys.stderr, flush=True)
+
+    if args.workers > 1:
+        return serve_workers(
+            app, sock, workers=args.workers, forwarded_allow_ips=args.forwarded_allow_ips, on_ready=announce
+        )
+    try:
+        server = serve_in_thread(
+            app, args.host, log_level="info", forwarded_allow_ips=args.forwarded_allow_ips, sock=sock
+        )
     except (OSError, RuntimeError) as exc:
         return _fail(f"cannot listen on {args.host}:{args.port}: {exc}")
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    print(f"listening on {server.base_url}", flush=True)
-    # On stderr, the log: stdout carries only the listening line, which launchers read.
-    print(f"operator console on {server.base_url}/console", file=sys.stderr, flush=True)
-    if args.demo:
-        print("demo console operator: {} / password {}".format(*DEMO_OPERATOR), file=sys.stderr, flush=True)
+    announce()
     # Wakes now and then so a server thread that died on its own also ends the process.
     while not stop.wait(0.5) and server.running:
         pass

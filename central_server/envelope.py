@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 from enum import StrEnum
-from typing import Annotated, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 from fastapi import FastAPI, Header, Request
 from fastapi.encoders import jsonable_encoder
@@ -12,6 +11,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+if TYPE_CHECKING:
+    from central_server.sequence import CentreSequence
 
 
 class Code(StrEnum):
@@ -89,15 +91,6 @@ class Envelope(BaseModel, Generic[T]):
 class ErrorEnvelope(Envelope[dict[str, Any] | None]):
     """A failure: `data` is null except for sign_in_failed (`attempts_left`), password_locked
     (`locked_until`), rate_limited (`retry_after`) and weak_password (`reason`, `zh`, `en`)."""
-
-
-class CentreSequence:
-    def __init__(self) -> None:
-        # next() on itertools.count is atomic under the GIL, so concurrent requests never share a number.
-        self._counter = itertools.count(1)
-
-    def next(self) -> str:
-        return f"C{next(self._counter):010d}"
 
 
 class ApiError(Exception):
@@ -193,4 +186,3 @@ def install_exception_handlers(app: FastAPI, sequence: CentreSequence) -> None:
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> JSONResponse:
         return respond(Code.SERVER_ERROR, "internal server error")
-

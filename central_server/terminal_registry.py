@@ -1,11 +1,10 @@
 """The centre's record of its kiosks, in the `terminals` table: registered from the terminals file (in bulk,
 at start), by the demo, or by an administrator in the console, and revoked there.
 
-Every reader of `context.terminals` sees a `TerminalRegistry`: a read-only mapping of the ACTIVE kiosks, so
-a revoked kiosk is unknown everywhere at once (its tokens stop working with it: terminal auth checks the
-token's kiosk is in the mapping). The mapping is an in-memory view of the table, loaded at start and
-changed by `register` and `revoke`; it is per process, so a centre run as several processes would not see
-another process's changes until it restarts. The reference server runs one process.
+Every reader of `context.terminals` asks the `TerminalRegistry` for the ACTIVE kiosks within its own
+transaction, so a kiosk revoked by one worker process is unknown to every worker at once (its tokens stop
+working with it: terminal auth checks the token's kiosk is active). Nothing of it is kept in process memory:
+the centre may run as several processes behind one port (`kiosk-central serve --workers`).
 """
 
 from __future__ import annotations
@@ -13,15 +12,14 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, cast
 
 from sqlalchemy import BigInteger, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from central_server.db import Database
+from central_server.db import Database, insert_if_absent
 from central_server.models import Base, TerminalToken
 from central_server.terminals import GROUP_PATTERN, TERMINAL_ID_PATTERN, TerminalRecord
 
@@ -76,26 +74,23 @@ def valid_group(group: str) -> bool:
     return re.fullmatch(GROUP_PATTERN, group) is not None
 
 
-class TerminalRegistry(Mapping[str, TerminalRecord]):
-    """The active kiosks by id (see the module's docstring: one process's view of the `terminals` table).
-
-    Readers get the current dict without a lock: a change builds a new dict and swaps it in whole, under
-    the lock that keeps two changes from losing one another."""
+class TerminalRegistry:
+    """The kiosks in the `terminals` table: looked up in the caller's transaction, changed in a new one."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._lock = threading.Lock()
-        with db.transaction() as session:
-            self._active = _active_records(session)
 
-    def __getitem__(self, terminal_id: str) -> TerminalRecord:
-        return self._active[terminal_id]
+    def get(self, session: Session, terminal_id: str) -> TerminalRecord | None:
+        """The kiosk if it is active, else None (unknown, revoked or unlisted)."""
+        row = session.get(TerminalRow, terminal_id)
+        if row is None or row.state != "active":
+            return None
+        return TerminalRecord(row.terminal_id, row.secret, row.group)
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(tuple(self._active))
-
-    def __len__(self) -> int:
-        return len(self._active)
+    def active(self, session: Session) -> dict[str, TerminalRecord]:
+        """Every active kiosk by id."""
+        rows = session.scalars(select(TerminalRow).where(TerminalRow.state == "active"))
+        return {row.terminal_id: TerminalRecord(row.terminal_id, row.secret, row.group) for row in rows}
 
     def provision(self, records: Mapping[str, TerminalRecord], *, source: str, now: int) -> None:
         """Adds the file's (or the demo's) kiosks, or brings a listed kiosk's secret and group up to date.
@@ -104,7 +99,7 @@ class TerminalRegistry(Mapping[str, TerminalRecord]):
         The file stays the authority over the kiosks it provisioned: one it no longer lists is `unlisted`
         (refused, like a revoked one) until it is listed again. Taking a kiosk out of the file must shut
         it out, and, unlike a revoke, a kiosk dropped by mistake comes back when it is listed again."""
-        with self._lock, self._db.transaction() as session:
+        with self._db.transaction() as session:
             provisioned = select(TerminalRow).where(TerminalRow.registered_by.in_(PROVISIONED))
             for dropped in session.scalars(provisioned.where(TerminalRow.state == "active")):
                 if dropped.terminal_id not in records:
@@ -130,8 +125,6 @@ class TerminalRegistry(Mapping[str, TerminalRecord]):
                     _log.warning("terminal %s is listed (%s) but stays revoked", row.terminal_id, source)
                 else:
                     row.secret, row.group, row.state = record.secret, record.group, "active"
-            session.flush()
-            self._active = _active_records(session)
 
     def register(self, terminal_id: str, group: str, *, by: str, now: int) -> str:
         """Adds a kiosk and returns its new secret: the only time anyone is told it."""
@@ -140,22 +133,22 @@ class TerminalRegistry(Mapping[str, TerminalRecord]):
         if not valid_group(group):
             raise RegistryRefused("A group is 1 to 64 letters, digits, dots, dashes or underscores.")
         secret = secrets.token_urlsafe(SECRET_BYTES)
-        with self._lock, self._db.transaction() as session:
-            if session.get(TerminalRow, terminal_id) is not None:
+        with self._db.transaction() as session:
+            # Inserted unless the id exists, then read back: of two workers registering one id at once,
+            # the one whose secret is not in the row was second.
+            insert_if_absent(
+                session,
+                TerminalRow,
+                terminal_id=terminal_id,
+                secret=secret,
+                group=group,
+                state="active",
+                registered_at=now,
+                registered_by=by,
+            )
+            if session.get_one(TerminalRow, terminal_id).secret != secret:
                 # Revoked ids too: an old token or log line must never be taken for the new kiosk's.
                 raise RegistryRefused("This kiosk id is taken (perhaps by a revoked kiosk): choose another.")
-            session.add(
-                TerminalRow(
-                    terminal_id=terminal_id,
-                    secret=secret,
-                    group=group,
-                    state="active",
-                    registered_at=now,
-                    registered_by=by,
-                )
-            )
-            session.flush()
-            self._active = _active_records(session)
         return secret
 
     def revoke(self, terminal_id: str, *, by: str, reason: str, now: int) -> None:
@@ -165,16 +158,14 @@ class TerminalRegistry(Mapping[str, TerminalRecord]):
             raise RegistryRefused("Write why the kiosk is revoked.")
         if len(reason) > REASON_MAX:
             raise RegistryRefused("The reason is too long.")
-        with self._lock, self._db.transaction() as session:
-            row = session.get(TerminalRow, terminal_id)
+        with self._db.transaction() as session:
+            row = session.get(TerminalRow, terminal_id, with_for_update=True)
             if row is None:
                 raise RegistryRefused("There is no such kiosk.")
             if row.state == "revoked":
                 raise RegistryRefused("This kiosk is revoked already.")
             row.state, row.revoked_at, row.revoked_by, row.revoke_reason = "revoked", now, by, reason
             session.execute(delete(TerminalToken).where(TerminalToken.terminal_id == terminal_id))
-            session.flush()
-            self._active = _active_records(session)
 
     def entries(self) -> list[TerminalEntry]:
         """Every kiosk on record, active and revoked, by id."""
@@ -193,8 +184,3 @@ class TerminalRegistry(Mapping[str, TerminalRecord]):
                 )
                 for row in rows
             ]
-
-
-def _active_records(session: Session) -> dict[str, TerminalRecord]:
-    rows = session.scalars(select(TerminalRow).where(TerminalRow.state == "active"))
-    return {row.terminal_id: TerminalRecord(row.terminal_id, row.secret, row.group) for row in rows}

@@ -46,12 +46,16 @@ def serve_in_thread(
     *,
     log_level: str = "warning",
     startup_timeout: float = 10.0,
+    forwarded_allow_ips: str | None = None,
+    sock: socket.socket | None = None,
 ) -> RunningServer:
-    """Start serving and return once the server accepts connections. Port 0 picks a free port.
+    """Start serving and return once the server accepts connections. Port 0 picks a free port; `sock`, a
+    socket bound already (`bind_socket`), is used instead of binding host and port.
+    `forwarded_allow_ips` names the reverse proxies whose X-Forwarded-For the server believes.
 
     Raises OSError when the address cannot be bound, RuntimeError when the server does not start.
     """
-    sock = _bind(host, port)
+    sock = sock or bind_socket(host, port)
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
@@ -63,7 +67,8 @@ def serve_in_thread(
         # uvicorn would take the client's address from X-Forwarded-For whenever the peer is 127.0.0.1, so
         # anyone on the centre's own host could pick the address its guesses count against. The peer is the
         # client here; a reverse proxy in front must be named explicitly when there is one.
-        proxy_headers=False,
+        proxy_headers=forwarded_allow_ips is not None,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(
@@ -82,7 +87,7 @@ def serve_in_thread(
     return RunningServer(server, thread, f"http://{url_host}:{bound_port}")
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind_socket(host: str, port: int) -> socket.socket:
     family, kind, proto, _, address = socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     )[0]

@@ -147,8 +147,8 @@ def _row(
 
 def _rows(page: Page) -> list[KioskRow]:
     now = page.context.unix_now()
-    terminals = page.context.terminals
     with page.context.db.transaction() as session:
+        terminals = page.context.terminals.active(session)
         rows = []
         for terminal_id in sorted(terminals):
             last = next(iter(config_reports(session, terminal_id, limit=1)), None)
@@ -324,7 +324,8 @@ def _chart(history: Sequence[KioskHeartbeatHistory], now: int, offline_after: in
 
 @router.get("/fleet/{terminal_id}", response_class=HTMLResponse)
 def kiosk(page: Viewer, terminal_id: str) -> HTMLResponse:
-    record = page.context.terminals.get(terminal_id)
+    with page.context.db.transaction() as session:
+        record = page.context.terminals.get(session, terminal_id)
     if record is None:
         return page.render(
             "message.html",

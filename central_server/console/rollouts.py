@@ -149,12 +149,8 @@ def _view(
     )
 
 
-def _terminals(page: Page) -> dict[str, TerminalRecord]:
-    return dict(page.context.terminals)
-
-
-def _groups(page: Page) -> list[str]:
-    return sorted({kiosk.group for kiosk in page.context.terminals.values()})
+def _groups(kiosks: dict[str, TerminalRecord]) -> list[str]:
+    return sorted({kiosk.group for kiosk in kiosks.values()})
 
 
 @router.get("/rollouts", response_class=HTMLResponse)
@@ -162,7 +158,8 @@ def rollout_list(page: Viewer) -> HTMLResponse:
     with page.context.db.transaction() as session:
         bundles = session.scalars(select(ConfigBundle).order_by(ConfigBundle.version.desc()))
         running = _running_versions(session)
-        views = [_view(session, bundle, _terminals(page), running) for bundle in bundles]
+        kiosks = page.context.terminals.active(session)
+        views = [_view(session, bundle, kiosks, running) for bundle in bundles]
     return page.render(
         "rollouts_list.html", rollouts=views, now=page.now(), can_act=page.operator.role >= Role.OPERATOR
     )
@@ -174,9 +171,8 @@ def rollout_list(page: Viewer) -> HTMLResponse:
 def _new_form(
     page: Page, *, message: str = "", status: int = 200, stages: str = "", max_failures: str = "0"
 ) -> HTMLResponse:
-    counts = {
-        group: sum(1 for k in page.context.terminals.values() if k.group == group) for group in _groups(page)
-    }
+    kiosks = page.context.active_kiosks()
+    counts = {group: sum(1 for k in kiosks.values() if k.group == group) for group in _groups(kiosks)}
     return page.render(
         "rollouts_new.html",
         status=status,
@@ -190,7 +186,7 @@ def _new_form(
 
 @router.get("/rollouts/new", response_class=HTMLResponse)
 def new_rollout_form(page: OperatorPage) -> HTMLResponse:
-    return _new_form(page, stages=", ".join(_groups(page)))
+    return _new_form(page, stages=", ".join(_groups(page.context.active_kiosks())))
 
 
 @router.post("/rollouts/new", response_class=HTMLResponse)
@@ -210,7 +206,8 @@ def new_rollout(
     if len(data) > MAX_BUNDLE_BYTES:
         return refuse(page.t("The file is larger than {kib} KiB.").format(kib=MAX_BUNDLE_BYTES // 1024))
     chosen = [name.strip() for name in stages.replace("，", ",").split(",") if name.strip()]
-    unknown = [name for name in chosen if name not in _groups(page)]
+    groups = _groups(page.context.active_kiosks())
+    unknown = [name for name in chosen if name not in groups]
     if not chosen:
         return refuse(page.t("Name at least one group as a stage."))
     if unknown:
@@ -228,7 +225,7 @@ def new_rollout(
                 stages=chosen,
                 max_failures=int(max_failures),
                 trusted_keys=fleet.operator_keys,
-                terminals=page.context.terminals,
+                terminals=page.context.terminals.active(session),
                 now=page.now(),
             )
     except PublishRefused as exc:
@@ -490,7 +487,8 @@ def _rollout_page(page: Page, version: int, *, message: str = "", status: int = 
     with page.context.db.transaction() as session:
         bundle = session.get(ConfigBundle, version)
         running = _running_versions(session)
-        view = _view(session, bundle, _terminals(page), running) if bundle is not None else None
+        kiosks = page.context.terminals.active(session)
+        view = _view(session, bundle, kiosks, running) if bundle is not None else None
     if view is None:
         return page.render("message.html", status=404, title="Page not found", body="", link="/console/fleet")
     return page.render(
@@ -521,7 +519,7 @@ def change(
     said = f"{done} by {page.operator.username}" + (f": {reason.strip()}" if reason.strip() else "")
     try:
         with page.context.db.transaction() as session:
-            change_rollout(session, version, action, page.context.terminals, said)
+            change_rollout(session, version, action, page.context.terminals.active(session), said)
     except RolloutChangeRefused as exc:
         return _rollout_page(page, version, message=str(exc), status=400)
     page.audit(f"rollout_{action}", target=f"v{version}", detail=reason.strip())

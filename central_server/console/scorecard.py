@@ -107,7 +107,7 @@ def gather(page: Page, filters: Filters) -> tuple[Figures, list[str]]:
             total = scorecard(session, Scope(first, last, period, kiosk, service=service), now).total
             if total.services_completed or total.services_abandoned:
                 figures.by_service.append((service, total))
-    choices = sorted({*page.context.terminals, *terminals, *([kiosk] if kiosk else [])})
+    choices = sorted({*page.context.active_kiosks(), *terminals, *([kiosk] if kiosk else [])})
     return figures, choices
 
 
@@ -172,7 +172,7 @@ def _refused(page: Page, refusal: tuple[str, dict[str, object]], form: dict[str,
         status=400,
         form=form,
         message=page.t(message).format(**values),
-        kiosks=sorted(page.context.terminals),
+        kiosks=sorted(page.context.active_kiosks()),
         **_names(),
     )
 

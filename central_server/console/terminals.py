@@ -65,12 +65,12 @@ def revoke(
 def _list_page(
     page: Page, *, message: str = "", status: int = 200, typed: tuple[str, str] = ("", "")
 ) -> HTMLResponse:
-    registry = page.context.terminals
+    entries = page.context.terminals.entries()
     return page.render(
         "terminals_list.html",
         status=status,
-        entries=registry.entries(),
-        groups=sorted({kiosk.group for kiosk in registry.values()}),
+        entries=entries,
+        groups=sorted({entry.group for entry in entries if entry.state == "active"}),
         message=message,
         typed=typed,
         reason_max=REASON_MAX,

@@ -369,8 +369,8 @@ def fetch_config(
 ) -> Any:
     """The newest bundle meant for this kiosk, as far as its rollout has come. The kiosk's group is the
     centre's record of it."""
-    kiosk = context.terminals[terminal_id]
     with context.db.transaction() as session:
+        kiosk = context.kiosk(session, terminal_id)
         for bundle in session.scalars(select(ConfigBundle).order_by(ConfigBundle.version.desc())):
             if _offered(bundle, session.get(Rollout, bundle.version), kiosk):
                 etag = f'"{bundle.version}"'
@@ -393,7 +393,8 @@ def report_config(body: ConfigReportBody, context: Context, terminal_id: Termina
     with context.db.transaction() as session:
         bundle = session.get(ConfigBundle, body.version) if body.version else None
         rollout = session.get(Rollout, body.version) if body.version else None
-        if body.version and (bundle is None or not _offered(bundle, rollout, context.terminals[terminal_id])):
+        kiosk = context.kiosk(session, terminal_id)
+        if body.version and (bundle is None or not _offered(bundle, rollout, kiosk)):
             raise ApiError(Code.BAD_REQUEST, f"version {body.version} was not offered to this kiosk")
         session.add(
             ConfigReport(
@@ -407,7 +408,11 @@ def report_config(body: ConfigReportBody, context: Context, terminal_id: Termina
         session.flush()
         if bundle is not None and rollout is not None and rollout.state in LIVE:
             _settle(
-                session, rollout, bundle, context.terminals, f"{terminal_id}: {body.outcome} ({body.reason})"
+                session,
+                rollout,
+                bundle,
+                context.terminals.active(session),
+                f"{terminal_id}: {body.outcome} ({body.reason})",
             )
     return ok(context.sequence, None)
 
@@ -466,7 +471,7 @@ def publish(
                 stages=body.stages or [],
                 max_failures=body.max_failures,
                 trusted_keys=fleet.operator_keys,
-                terminals=context.terminals,
+                terminals=context.terminals.active(session),
                 now=context.clock(),
             )
         except PublishRefused as exc:
@@ -480,6 +485,7 @@ def publish(
 def rollouts(context: Context, _operator: Operator) -> Envelope[list[RolloutData]]:
     result = []
     with context.db.transaction() as session:
+        kiosks = context.terminals.active(session)
         for bundle in session.scalars(select(ConfigBundle).order_by(ConfigBundle.version.desc())):
             rollout = session.get(Rollout, bundle.version)
             counts = dict(
@@ -491,9 +497,7 @@ def rollouts(context: Context, _operator: Operator) -> Envelope[list[RolloutData
             )
             waiting: set[str] = set()
             if rollout is not None and rollout.state in LIVE:
-                waiting = _waiting_for(
-                    rollout, bundle.target, context.terminals, reports_for(session, bundle.version)
-                )
+                waiting = _waiting_for(rollout, bundle.target, kiosks, reports_for(session, bundle.version))
             result.append(
                 RolloutData(
                     version=bundle.version,
@@ -518,13 +522,14 @@ def fleet_status(context: Context, _operator: Operator) -> Envelope[list[KioskDa
     """Every kiosk on record, with or without a heartbeat."""
     result = []
     with context.db.transaction() as session:
-        for terminal_id in sorted(context.terminals):
+        kiosks = context.terminals.active(session)
+        for terminal_id in sorted(kiosks):
             status = session.get(KioskStatus, terminal_id)
             last = next(iter(config_reports(session, terminal_id, limit=1)), None)
             result.append(
                 KioskData(
                     terminal_id=terminal_id,
-                    group=context.terminals[terminal_id].group,
+                    group=kiosks[terminal_id].group,
                     last_seen=status.last_seen if status else None,
                     heartbeat=json.loads(status.heartbeat) if status else None,
                     last_report=None

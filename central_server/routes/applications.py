@@ -25,7 +25,6 @@ APPLICATION_SOURCES: tuple[ApplicationSource, ...] = (
 MAX_ITEMS = 100
 
 
-
 class ApplicationList(BaseModel):
     items: list[ApplicationSummary] = Field(description=f"newest first, at most {MAX_ITEMS}")
 

@@ -67,7 +67,7 @@ def open_session(body: SessionRequest, context: Context, terminal_id: TerminalId
                 id_number=body.id_number,
                 name=body.name,
                 terminal_id=terminal_id,
-                hall=context.terminals[terminal_id].group,
+                hall=context.kiosk(session, terminal_id).group,
                 succeeded=isinstance(outcome, SessionData),
                 now=now,
             )

@@ -59,9 +59,10 @@ def intake_batch(
     commits as one transaction: an error answer means none of it was applied."""
     keys = [item.idempotency_key for item in body.items]
     now = context.clock()
-    sender = _Sender(terminal_id, context.terminals[terminal_id].group, request.app.state.crm.deadlines)
     results: list[IntakeResult] = []
     with context.db.transaction() as session:
+        hall = context.kiosk(session, terminal_id).group
+        sender = _Sender(terminal_id, hall, request.app.state.crm.deadlines)
         ticket_key = visit_keys.load(session).ticket
         known = {
             record.idempotency_key: record

@@ -32,7 +32,7 @@ def authenticate_terminal(
     token = new_token()
     with context.db.transaction() as session:
         retry_after = terminal_auth_guard.retry_after(session, limits, body.terminal_id, address, now)
-        expected = context.terminals.get(body.terminal_id)
+        expected = context.terminals.get(session, body.terminal_id)
         if retry_after is not None:
             outcome: ApiError | None = ApiError(
                 Code.RATE_LIMITED,

@@ -16,7 +16,6 @@ from central_server.withdrawals import citizen_facts
 router = APIRouter(prefix="/v1/citizen/withdrawal", tags=["withdrawal"])
 
 
-
 class Bilingual(BaseModel):
     zh: str
     en: str

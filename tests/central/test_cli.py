@@ -187,6 +187,27 @@ def test_seed_is_for_demo_mode_only(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "--seed only applies with --demo" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("in_file", [False, True])
+def test_several_workers_need_postgresql(
+    in_file: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = f"sqlite:///{tmp_path / 'centre.db'}" if in_file else "sqlite://"
+    assert main(["serve", "--workers", "2", "--db", db, "--terminals", str(_terminals_file(tmp_path))]) == 2
+    assert capsys.readouterr().err == (
+        "kiosk-central: --workers 2 needs PostgreSQL (--db postgresql+psycopg://…): SQLite takes one writer "
+        "at a time, and an in-memory database lives in one process; run one worker on SQLite\n"
+    )
+    assert not (tmp_path / "centre.db").exists()
+
+
+@pytest.mark.parametrize("workers", ["0", "65", "two", "-1"])
+def test_a_worker_count_out_of_range_is_refused(workers: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--demo", f"--workers={workers}"])
+    assert exit_.value.code == 2
+    assert f"argument --workers: a whole number from 1 to 64, not {workers!r}" in capsys.readouterr().err
+
+
 def test_a_database_password_is_not_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     terminals = str(_terminals_file(tmp_path))
     assert main(["serve", "--db", "nosuchdialect://user:hunter2@host/db", "--terminals", terminals]) == 2

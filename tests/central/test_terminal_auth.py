@@ -149,3 +149,26 @@ def test_a_forged_forwarded_for_header_does_not_buy_fresh_addresses(
         for n in range(1, 6)
     ]
     assert answers[3:] == [(429, "rate_limited")] * 2
+
+
+def test_behind_a_named_proxy_each_forwarded_client_address_counts_for_itself() -> None:
+    # `serve --forwarded-allow-ips 127.0.0.1`: the proxy on 127.0.0.1 says who the client is; anyone
+    # else's X-Forwarded-For is still ignored.
+    limits = Limits(terminal_auth_failures_per_address=3, terminal_auth_failures_per_terminal=1000)
+    app = create_app(demo=True, terminals=TERMINALS, limits=limits)
+    with serve_in_thread(app, forwarded_allow_ips="127.0.0.1") as server:
+        proxy = Kiosk(server.base_url, source_address="127.0.0.1")
+        stranger = Kiosk(server.base_url, source_address="127.0.0.2")
+
+        def guess(kiosk: Kiosk, client: str) -> tuple[int, str]:
+            response = kiosk.call(
+                "POST",
+                "/v1/terminal/auth",
+                json={"terminal_id": kiosk.terminal_id, "secret": "wrong-guess"},
+                replace={"X-Forwarded-For": client},
+            )
+            return _code(response)
+
+        assert [guess(proxy, "198.51.100.1") for _ in range(4)][3] == (429, "rate_limited")
+        assert guess(proxy, "198.51.100.2") == (401, "terminal_unauthorised")
+        assert [guess(stranger, f"198.51.100.{n}") for n in range(10, 14)][3] == (429, "rate_limited")

@@ -40,7 +40,12 @@ def test_a_sign_in_link_cannot_send_the_operator_off_the_console(console: Consol
     username, password = USERS[Role.VIEWER]
     response = browser.post(
         "/console/login",
-        data={"username": username, "password": password, "csrf_token": token, "next": "https://evil.example/"},
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": token,
+            "next": "https://evil.example/",
+        },
     )
     assert response.headers["location"] == "/console/fleet"
 

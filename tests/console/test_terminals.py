@@ -96,7 +96,7 @@ def test_a_revoked_kiosk_is_refused_at_once_and_for_good(centre: Console) -> Non
     refused = kiosk.call("GET", "/v1/business-types")
     assert refused.status_code == 401 and refused.json()["code"] == "terminal_unauthorised"
     assert kiosk.authenticate(secret).status_code == 401
-    assert "KIOSK-HALL9-02" not in centre.app.state.context.terminals
+    assert "KIOSK-HALL9-02" not in centre.app.state.context.active_kiosks()
     row = row_of(admin.get("/console/terminals").text, "KIOSK-HALL9-02")
     assert "Revoked" in row and "admin.test: stolen from hall 9" in row and "<form" not in row
     assert "KIOSK-HALL9-02" not in admin.get("/console/fleet").text
@@ -119,7 +119,7 @@ def test_an_id_is_never_used_twice_not_even_after_a_revocation(centre: Console) 
         assert response.text.count('class="notice"') == 1
         assert "This kiosk id is taken (perhaps by a revoked kiosk): choose another." in response.text
         assert "terminal_secret" not in response.text
-    assert centre.app.state.context.terminals["KIOSK-HALL1-01"].secret == "hall1-first-secret-synthetic"
+    assert centre.app.state.context.active_kiosks()["KIOSK-HALL1-01"].secret == "hall1-first-secret-synthetic"
 
 
 @pytest.mark.parametrize(
@@ -150,7 +150,7 @@ def test_a_revocation_needs_a_reason_and_a_known_kiosk(centre: Console) -> None:
     assert blank.status_code == 400 and "Write why the kiosk is revoked." in blank.text
     unknown = admin.submit("/console/terminals/KIOSK-NOWHERE/revoke", {"reason": "gone"})
     assert unknown.status_code == 400 and "There is no such kiosk." in unknown.text
-    assert "KIOSK-HALL9-04" in centre.app.state.context.terminals
+    assert "KIOSK-HALL9-04" in centre.app.state.context.active_kiosks()
 
 
 def test_the_operator_log_names_the_registration_but_never_the_secret(centre: Console) -> None:
@@ -167,7 +167,7 @@ def test_a_post_without_the_token_changes_nothing(centre: Console) -> None:
     refused = admin.post("/console/terminals", data={"terminal_id": "KIOSK-HALL9-06", "group": "hall-9"})
     assert refused.status_code == 403 and "KIOSK-HALL9-06" not in admin.get("/console/terminals").text
     revoke = admin.post("/console/terminals/KIOSK-HALL1-02/revoke", data={"reason": "no token"})
-    assert revoke.status_code == 403 and "KIOSK-HALL1-02" in centre.app.state.context.terminals
+    assert revoke.status_code == 403 and "KIOSK-HALL1-02" in centre.app.state.context.active_kiosks()
 
 
 def test_only_administrators_see_the_page_and_its_link(centre: Console) -> None:
@@ -176,7 +176,7 @@ def test_only_administrators_see_the_page_and_its_link(centre: Console) -> None:
     assert operator.get("/console/terminals").status_code == 403
     assert 'href="/console/terminals"' not in operator.get("/console/fleet").text
     assert operator.submit("/console/terminals", {"terminal_id": "K-OP", "group": "g"}).status_code == 403
-    assert "K-OP" not in centre.app.state.context.terminals
+    assert "K-OP" not in centre.app.state.context.active_kiosks()
     admin = centre.session(Role.ADMINISTRATOR)  # Chinese, the console's first language
     page = admin.get("/console/terminals")
     assert page.status_code == 200 and "登记新终端" in page.text and 'href="/console/terminals"' in page.text
@@ -198,18 +198,18 @@ def test_a_revoked_kiosk_stays_revoked_after_a_restart_that_lists_it(
         "KIOSK-A": TerminalRecord("KIOSK-A", "kiosk-a-secret-synthetic", "hall-1"),
         "KIOSK-B": TerminalRecord("KIOSK-B", "kiosk-b-secret-synthetic", "hall-1"),
     }
-    first = create_app(url, terminals=listed).state.context.terminals
-    assert set(first) == {"KIOSK-A", "KIOSK-B"}
-    first.revoke("KIOSK-A", by="admin.test", reason="stolen", now=1)
+    first = create_app(url, terminals=listed).state.context
+    assert set(first.active_kiosks()) == {"KIOSK-A", "KIOSK-B"}
+    first.terminals.revoke("KIOSK-A", by="admin.test", reason="stolen", now=1)
 
     # The file now moves KIOSK-B to another hall: a listed active kiosk follows the file.
     moved = {**listed, "KIOSK-B": TerminalRecord("KIOSK-B", "kiosk-b-secret-synthetic", "hall-2")}
     with caplog.at_level(logging.WARNING, logger="central_server.terminal_registry"):
         app = create_app(url, terminals=moved)
     assert [r.getMessage() for r in caplog.records] == ["terminal KIOSK-A is listed (file) but stays revoked"]
-    registry = app.state.context.terminals
-    assert set(registry) == {"KIOSK-B"} and registry["KIOSK-B"].group == "hall-2"
-    (entry,) = [e for e in registry.entries() if e.terminal_id == "KIOSK-A"]
+    active = app.state.context.active_kiosks()
+    assert set(active) == {"KIOSK-B"} and active["KIOSK-B"].group == "hall-2"
+    (entry,) = [e for e in app.state.context.terminals.entries() if e.terminal_id == "KIOSK-A"]
     assert (entry.state, entry.revoked_by, entry.revoke_reason) == ("revoked", "admin.test", "stolen")
     with serve_in_thread(app) as server:
         refused = Kiosk(server.base_url, "KIOSK-A").authenticate("kiosk-a-secret-synthetic")
@@ -226,11 +226,11 @@ def test_a_kiosk_taken_out_of_the_file_is_refused_until_it_is_listed_again(
     first = create_app(url, terminals={"KIOSK-A": a, "KIOSK-B": b}).state.context.terminals
     first.register("KIOSK-C", "hall-2", by="admin.test", now=1)  # an operator's: the file does not rule it
     with caplog.at_level(logging.WARNING, logger="central_server.terminal_registry"):
-        shrunk = create_app(url, terminals={"KIOSK-A": a}).state.context.terminals
+        shrunk = create_app(url, terminals={"KIOSK-A": a}).state.context
     assert [r.getMessage() for r in caplog.records] == [
         "terminal KIOSK-B is no longer listed: refused until it is listed again"
     ]
-    assert set(shrunk) == {"KIOSK-A", "KIOSK-C"}
-    assert {e.terminal_id: e.state for e in shrunk.entries()}["KIOSK-B"] == "unlisted"
-    again = create_app(url, terminals={"KIOSK-A": a, "KIOSK-B": b}).state.context.terminals
-    assert set(again) == {"KIOSK-A", "KIOSK-B", "KIOSK-C"}
+    assert set(shrunk.active_kiosks()) == {"KIOSK-A", "KIOSK-C"}
+    assert {e.terminal_id: e.state for e in shrunk.terminals.entries()}["KIOSK-B"] == "unlisted"
+    again = create_app(url, terminals={"KIOSK-A": a, "KIOSK-B": b}).state.context
+    assert set(again.active_kiosks()) == {"KIOSK-A", "KIOSK-B", "KIOSK-C"}
