@@ -14,6 +14,7 @@ PACKAGES=(
   chromium                                                     # the operator console's tests, in a real browser
   postgresql                                                   # initdb/pg_ctl: the centre's tests on a real PostgreSQL
   systemd shellcheck                                           # the kiosk's units verified; its install script checked
+  nginx                                                        # the sample reverse proxy's test (deploy/central/nginx)
 )
 
 missing=()

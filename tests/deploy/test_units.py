@@ -7,7 +7,6 @@ import configparser
 import ctypes
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 import threading
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.cli import build_parser
+from tests.deploy.unit_files import SYSTEM_UNITS, one, settings, throwaway_root, values, verify
 
 REPO = Path(__file__).resolve().parents[2]
 UNITS = REPO / "deploy" / "kiosk" / "systemd"
@@ -25,42 +25,14 @@ KIOSK_UNIT = UNITS / "hpf-kiosk.service"
 LOGIND_DROP_IN = UNITS / "logind.conf.d" / "hpf-kiosk.conf"
 # Every program the units run: a new one must be added here, and to the kiosk's install script.
 EXECUTABLES = {"/usr/bin/cage", "/opt/hpf-kiosk/venv/bin/kiosk", "/bin/sh"}
-SYSTEM_UNITS = Path("/usr/lib/systemd/system")
 # The shared libraries Kivy's wheel brings (found without importing Kivy, which sets itself up on import).
 KIVY_LIBS = Path(str(distribution("Kivy").locate_file("Kivy.libs")))
-
-
-def _settings(unit: Path) -> list[tuple[str, str, str]]:
-    """(section, key, value) in file order; systemd allows a key more than once, configparser does not."""
-    section, found = "", []
-    # A backslash at the end of a line continues it on the next.
-    text = unit.read_text(encoding="utf-8").replace("\\\n", " ")
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith(("#", ";")):
-            continue
-        if line.startswith("["):
-            section = line.strip("[]")
-            continue
-        key, _, value = line.partition("=")
-        found.append((section, key.strip(), value.strip()))
-    return found
-
-
-def _values(unit: Path, section: str, key: str) -> list[str]:
-    return [value for s, k, value in _settings(unit) if (s, k) == (section, key)]
-
-
-def _one(unit: Path, section: str, key: str) -> str:
-    values = _values(unit, section, key)
-    assert len(values) == 1, f"{unit.name}: [{section}] {key} set {len(values)} times"
-    return values[0]
 
 
 def _programs(unit: Path) -> set[str]:
     """What the unit's commands run, cage's client included."""
     found = set()
-    for _section, key, value in _settings(unit):
+    for _section, key, value in settings(unit):
         if key.startswith("Exec"):
             command = shlex.split(value)
             found.add(command[0])
@@ -69,35 +41,10 @@ def _programs(unit: Path) -> set[str]:
     return found
 
 
-def _root(tmp_path: Path, units: list[Path]) -> Path:
-    root = tmp_path / "root"
-    shutil.copytree(SYSTEM_UNITS, root / SYSTEM_UNITS.relative_to("/"), symlinks=True)
-    (root / "etc" / "systemd" / "system").mkdir(parents=True)
-    for unit in units:
-        shutil.copy(unit, root / "etc" / "systemd" / "system" / unit.name)
-    for program in EXECUTABLES:
-        path = root / program.lstrip("/")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("#!/bin/sh\n")
-        path.chmod(0o755)
-    return root
-
-
-def _verify(root: Path, *names: str) -> subprocess.CompletedProcess[str]:
-    analyze = shutil.which("systemd-analyze")
-    assert analyze, "systemd-analyze is missing: it comes with Debian's systemd package"
-    return subprocess.run(
-        [analyze, "verify", "--man=no", "--generators=no", f"--root={root}", *names],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_systemd_finds_nothing_wrong_with_the_units(tmp_path: Path) -> None:
     assert SYSTEM_UNITS.is_dir(), "Debian's systemd units are missing (package systemd)"
     assert _programs(KIOSK_UNIT) == EXECUTABLES
-    verified = _verify(_root(tmp_path, [KIOSK_UNIT]), KIOSK_UNIT.name)
+    verified = verify(throwaway_root(tmp_path, [KIOSK_UNIT], EXECUTABLES), KIOSK_UNIT.name)
     # verify exits 0 on a misspelt key or a bad value (it only warns): the output must be empty too.
     assert (verified.returncode, verified.stdout + verified.stderr) == (0, "")
 
@@ -117,32 +64,32 @@ def test_the_check_catches_a_broken_unit(tmp_path: Path, change: tuple[str, str]
     assert change[0] in text
     broken = tmp_path / KIOSK_UNIT.name
     broken.write_text(text.replace(change[0], change[1], 1), encoding="utf-8")
-    verified = _verify(_root(tmp_path, [broken]), KIOSK_UNIT.name)
+    verified = verify(throwaway_root(tmp_path, [broken], EXECUTABLES), KIOSK_UNIT.name)
     assert complaint in verified.stdout + verified.stderr
 
 
 def test_the_kiosk_unit_restarts_a_frozen_or_failed_kiosk_and_reboots_when_that_does_not_help() -> None:
-    assert _one(KIOSK_UNIT, "Service", "Type") == "notify"
+    assert one(KIOSK_UNIT, "Service", "Type") == "notify"
     # The app, which sends READY=1 and WATCHDOG=1, is cage's child, not the main process.
-    assert _one(KIOSK_UNIT, "Service", "NotifyAccess") == "all"
-    assert _one(KIOSK_UNIT, "Service", "WatchdogSec") == "30"
-    assert _one(KIOSK_UNIT, "Service", "Restart") == "always"
-    assert _one(KIOSK_UNIT, "Unit", "StartLimitAction") == "reboot"
-    assert int(_one(KIOSK_UNIT, "Unit", "StartLimitBurst")) >= 3
-    assert _one(KIOSK_UNIT, "Service", "SyslogIdentifier") == "hpf-kiosk"
+    assert one(KIOSK_UNIT, "Service", "NotifyAccess") == "all"
+    assert one(KIOSK_UNIT, "Service", "WatchdogSec") == "30"
+    assert one(KIOSK_UNIT, "Service", "Restart") == "always"
+    assert one(KIOSK_UNIT, "Unit", "StartLimitAction") == "reboot"
+    assert int(one(KIOSK_UNIT, "Unit", "StartLimitBurst")) >= 3
+    assert one(KIOSK_UNIT, "Service", "SyslogIdentifier") == "hpf-kiosk"
 
 
 def test_the_kiosk_unit_runs_the_production_command_full_screen_on_tty1() -> None:
-    command = shlex.split(_one(KIOSK_UNIT, "Service", "ExecStart"))
+    command = shlex.split(one(KIOSK_UNIT, "Service", "ExecStart"))
     assert command[0] == "/usr/bin/cage"
     app = command[command.index("--") + 1 :]
     assert app[0] == "/opt/hpf-kiosk/venv/bin/kiosk"
     args = build_parser(app[1]).parse_args(app[1:])  # the kiosk's own command line accepts it
     assert args.command == "run" and str(args.config) == "/etc/hpf-kiosk/kiosk.toml"
-    assert _one(KIOSK_UNIT, "Service", "TTYPath") == "/dev/tty1"
-    assert _one(KIOSK_UNIT, "Service", "User") == "kiosk"
-    assert "getty@tty1.service" in _one(KIOSK_UNIT, "Unit", "Conflicts").split()
-    wanted = " ".join(_values(KIOSK_UNIT, "Unit", "Wants")).split()
+    assert one(KIOSK_UNIT, "Service", "TTYPath") == "/dev/tty1"
+    assert one(KIOSK_UNIT, "Service", "User") == "kiosk"
+    assert "getty@tty1.service" in one(KIOSK_UNIT, "Unit", "Conflicts").split()
+    wanted = " ".join(values(KIOSK_UNIT, "Unit", "Wants")).split()
     assert {"pcscd.socket", "systemd-logind.service"} <= set(wanted)
 
 
@@ -167,7 +114,7 @@ while True:
 
 
 def test_a_stop_asks_the_app_alone_and_waits_for_cage_to_follow(tmp_path: Path) -> None:
-    command = shlex.split(_one(KIOSK_UNIT, "Service", "ExecStop"))
+    command = shlex.split(one(KIOSK_UNIT, "Service", "ExecStop"))
     marker = tmp_path / "stopped"
     cage = subprocess.Popen(
         [sys.executable, "-c", FAKE_CAGE, FAKE_APP, str(marker)], stdout=subprocess.PIPE, text=True
@@ -191,7 +138,7 @@ def test_a_stop_asks_the_app_alone_and_waits_for_cage_to_follow(tmp_path: Path) 
 
 def test_the_video_driver_the_unit_names_is_one_the_apps_sdl_has() -> None:
     """The SDL bundled with Kivy's wheel decides how the app can draw under cage: through XWayland."""
-    environment = dict(value.split("=", 1) for value in _values(KIOSK_UNIT, "Service", "Environment"))
+    environment = dict(value.split("=", 1) for value in values(KIOSK_UNIT, "Service", "Environment"))
     (library,) = KIVY_LIBS.glob("libSDL2-*.so*")
     sdl = ctypes.CDLL(str(library))
     sdl.SDL_GetVideoDriver.restype = ctypes.c_char_p
