@@ -73,6 +73,10 @@ class CentralClient:
             import requests
 
             session = requests.Session()
+            # The kiosk's settings alone say how it reaches the centre: otherwise requests lets
+            # REQUESTS_CA_BUNDLE (and proxy variables) in the environment override `verify` per request,
+            # and a kiosk whose ca_file names the centre's own CA would then refuse the centre.
+            session.trust_env = False
             session.verify = self._verify
             if self._cert is not None:
                 session.cert = self._cert

@@ -31,7 +31,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from central_server.app import create_app
+from central_server.terminals import DEMO_TERMINALS
 from central_server.testing import serve_in_thread
+from kiosk.central.client import CentralClient
+from kiosk.central.errors import CentralError, CentralUnavailable
+from kiosk.central.sequence import SequenceCounter
 from tests.deploy.unit_files import one
 
 REPO = Path(__file__).resolve().parents[2]
@@ -379,6 +383,38 @@ def test_a_kiosk_with_its_certificate_reaches_the_centre_which_sees_its_address(
     assert seen.header("x-forwarded-for") == ["127.0.0.1"]
     assert seen.header("x-forwarded-proto") == ["https"]
     assert seen.header("host") == ["127.0.0.1"]
+
+
+def test_the_kiosks_own_client_signs_in_through_the_proxy_with_its_certificate(
+    proxy: Proxy, tmp_path: Path
+) -> None:
+    # The kiosk as docs/deployment.md configures it: [central] base_url on the kiosk listener, ca_file the
+    # kiosk CA (which issued the server's certificate), client_cert and client_key its own.
+    terminal_id, secret = next(iter(DEMO_TERMINALS.items()))
+
+    def client(cert: tuple[str, str] | None) -> CentralClient:
+        return CentralClient(
+            f"https://localhost:{proxy.kiosk_port}",
+            terminal_id=terminal_id,
+            centre_id="00012000",
+            secret=secret,
+            sequence=SequenceCounter(tmp_path / f"sequence-{cert is not None}"),
+            verify=str(proxy.tls.ca),
+            cert=cert,
+        )
+
+    kiosk_client = client((str(proxy.tls.kiosk[0]), str(proxy.tls.kiosk[1])))
+    try:
+        kiosk_client.authenticate_terminal()
+        assert kiosk_client.demo_cards(), "an authenticated call came back with the centre's data"
+    finally:
+        kiosk_client.close()
+    without = client(None)
+    try:
+        with pytest.raises((CentralUnavailable, CentralError)):
+            without.authenticate_terminal()
+    finally:
+        without.close()
 
 
 def test_connections_to_the_centre_are_kept_alive(proxy: Proxy) -> None:
