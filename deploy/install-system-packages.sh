@@ -15,6 +15,7 @@ PACKAGES=(
   postgresql                                                   # initdb/pg_ctl: the centre's tests on a real PostgreSQL
   systemd shellcheck                                           # the kiosk's units verified; its install script checked
   nginx                                                        # the sample reverse proxy's test (deploy/central/nginx)
+  espeak-ng alsa-utils                                         # voice guidance: offline Mandarin/English speech, aplay
 )
 
 missing=()

@@ -31,6 +31,7 @@ PACKAGES=(
   fonts-noto-cjk           # Simplified Chinese on screen and on receipts
   pcscd libccid polkitd    # the bank card reader: PC/SC, CCID readers, and polkit, which pcscd asks
   python3 python3-venv     # the app's own virtualenv
+  espeak-ng alsa-utils     # voice guidance: offline speech (Mandarin and English), aplay/amixer (kiosk/voice)
 )
 # The groups the kiosk user is in, and no others: the ID reader's (and a serial printer's) USB-serial port,
 # a USB printer-class printer, and the seat's display, GPU render node and input devices for cage.
