@@ -35,6 +35,7 @@ from central_server.staff import roster as staff_roster
 from central_server.staff import routes as staff_routes
 from central_server.terminal_registry import TerminalRegistry
 from central_server.terminals import DEMO_TERMINALS, TerminalRecord, terminal_records
+from central_server.unexpected import AnswerUnexpected
 from central_server.version import VERSION
 
 DEFAULT_SEED = 20261127
@@ -166,6 +167,8 @@ def create_app(
     console.install(app, secret=console_secret, secure_cookies=console_secure_cookies)
     if demo:
         app.include_router(demo_routes.router)
+    # Innermost, so that it sees an exception before Starlette's last resort does.
+    app.add_middleware(AnswerUnexpected, sequence=context.sequence)
     # An oversized body is refused before routing, parsing or auth; only the sequence's top-up, which
     # reads nothing of the request, comes before it.
     app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes, sequence=context.sequence)

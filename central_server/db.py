@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import create_engine, make_url
+from sqlalchemy import create_engine, func, make_url, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -68,6 +68,17 @@ def insert_if_absent(session: Session, model: type[Base], **values: Any) -> None
         session.execute(sqlite.insert(model).values(**values).on_conflict_do_nothing())
     else:
         raise NotImplementedError(f"the centre runs on SQLite or PostgreSQL, not {dialect}")
+
+
+def follow_given_ids(session: Session, model: type[Base]) -> None:
+    """After rows were inserted with their ids given (seed data whose rows refer to one another), lets the
+    next id the database assigns come after the largest. SQLite does so by itself; PostgreSQL's sequence
+    would start again at 1 and collide with the rows."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    largest = select(func.max(model.__table__.c.id)).scalar_subquery()
+    sequence = func.pg_get_serial_sequence(model.__tablename__, "id")
+    session.execute(select(func.setval(sequence, func.coalesce(largest, 1))))
 
 
 class Database:

@@ -31,6 +31,7 @@ from central_server.crm.models import Complaint, FollowUpCase, Rating, Touchpoin
 from central_server.crm.periods import period_keys
 from central_server.crm.store import count_touchpoints
 from central_server.dates import CENTRE_TZ
+from central_server.db import follow_given_ids
 from central_server.intake_schemas import COMPLAINT_TOPICS, RATING_REASONS
 from central_server.models import Citizen, CitizenReference
 from kiosk.transaction_numbers import kiosk_code, readable
@@ -173,6 +174,8 @@ def seed_crm_history(session: Session, *, seed: int, today: dt.date) -> None:
             # Core inserts: the ORM's bulk insert splits these rows (their None columns differ) into tens
             # of thousands of statements, a second more at every demo start.
             session.connection().execute(insert(model), rows)
+    # The ratings' ids were given (the cases refer to them); the next rating a kiosk sends gets a new one.
+    follow_given_ids(session, Rating)
     count_touchpoints(session, touchpoints)
 
 

@@ -14,6 +14,10 @@ from fastapi import FastAPI
 # stdout is kept for the one `listening on …` line a launcher reads; access lines go to stderr.
 LOG_CONFIG = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
 LOG_CONFIG["handlers"]["access"]["stream"] = "ext://sys.stderr"
+# How long an idle connection is kept open. Longer than a reverse proxy keeps an idle upstream connection
+# (nginx: 60 s), and than the gaps between a busy kiosk's requests, so the client, not the centre, closes
+# it: a request sent on a connection the centre is closing at that instant would fail.
+KEEPALIVE_S = 75
 
 
 class RunningServer:
@@ -64,6 +68,7 @@ def serve_in_thread(
         log_config=LOG_CONFIG,
         log_level=log_level,
         timeout_graceful_shutdown=5,
+        timeout_keep_alive=KEEPALIVE_S,
         # uvicorn would take the client's address from X-Forwarded-For whenever the peer is 127.0.0.1, so
         # anyone on the centre's own host could pick the address its guesses count against. The peer is the
         # client here; a reverse proxy in front must be named explicitly when there is one.

@@ -22,9 +22,8 @@ from fastapi import FastAPI
 from gunicorn.app.base import BaseApplication
 from uvicorn_worker import UvicornWorker
 
-# Longer than a reverse proxy keeps an idle upstream connection (nginx: 60 s), so the proxy, not the
-# centre, closes it: a request sent on a connection the centre is closing at that instant would fail.
-KEEPALIVE_S = 75
+from central_server.testing import KEEPALIVE_S
+
 # A worker whose event loop has not ticked for this long is killed and replaced.
 WORKER_TIMEOUT_S = 30
 GRACEFUL_TIMEOUT_S = 10

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import http.client
+import json
 import re
 import tomllib
 from datetime import datetime
@@ -105,3 +107,24 @@ def test_a_crash_is_a_server_error_envelope(clocked_kiosk: Kiosk, clock: FakeClo
     assert body["code"] == "server_error"
     assert body["data"] is None
     assert "clock failure" not in body["message"]
+
+
+def test_after_a_crash_the_connection_carries_the_next_request(
+    clocked_kiosk: Kiosk, clock: FakeClock
+) -> None:
+    # A kiosk keeps its connection: a crash must end as an answer, not as a connection closed unannounced
+    # (which the kiosk would see as the centre being unreachable on its next request).
+    host, port = clocked_kiosk.base_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        answers = []
+        for broken in (True, True, False):
+            clock.broken = broken
+            connection.request("GET", "/v1/health", headers=clocked_kiosk.headers())
+            response = connection.getresponse()
+            answers.append((response.status, json.loads(response.read())["code"]))
+            assert response.getheader("connection") != "close"
+        assert answers == [(500, "server_error"), (500, "server_error"), (200, "ok")]
+    finally:
+        clock.broken = False
+        connection.close()

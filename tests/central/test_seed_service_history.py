@@ -57,3 +57,23 @@ def test_the_scorecard_shows_a_year_at_every_kiosk_with_cases_in_every_state() -
     follow = total.follow_up
     assert follow.callback_on_time > 0 and follow.callback_late > 0
     assert follow.resolved_on_time > 0
+
+
+def test_a_rating_sent_after_the_seed_gets_an_id_of_its_own() -> None:
+    # The seed gives its ratings ids (its follow-up cases refer to them); on PostgreSQL the id sequence
+    # must then continue after them, or every rating a kiosk sends collides with a seeded one.
+    db = _seeded(7)
+    with db.transaction() as session:
+        seeded = session.scalar(select(func.max(Rating.id))) or 0
+        template = session.scalars(select(Rating).limit(1)).one()
+        fresh = Rating(
+            **{
+                column.key: getattr(template, column.key)
+                for column in Rating.__table__.columns
+                if column.key != "id"
+            }
+            | {"visit_id": "v-after-the-seed", "case_ref": "after-the-seed"}
+        )
+        session.add(fresh)
+        session.flush()
+        assert fresh.id > seeded
