@@ -27,6 +27,7 @@ from central_server.routes import business_types as business_type_routes
 from central_server.routes import certificates as certificate_routes
 from central_server.routes import counter as counter_routes
 from central_server.routes import demo as demo_routes
+from central_server.routes import help as help_routes
 from central_server.routes import verify as verify_routes
 from central_server.seed import CITIZEN_COUNT, DEMO_POPULATION, seed_if_empty
 from central_server.sequence import CentreSequence, SequenceTopUp, database_blocks
@@ -157,6 +158,7 @@ def create_app(
     app.include_router(business_type_routes.router)
     app.include_router(staff_routes.kiosk_router)
     app.include_router(staff_routes.operator_router)
+    app.include_router(help_routes.router)
     app.include_router(appointment_routes.router)
     app.include_router(certificate_routes.router)
     app.include_router(verify_routes.router)

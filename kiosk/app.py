@@ -26,6 +26,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import FadeTransition, ScreenManager
 
+from kiosk.accessibility import elderly_timeouts
 from kiosk.display import WindowPlan
 from kiosk.i18n import N_
 from kiosk.screens import SCREENS, STAFF_SCREENS, make_screen
@@ -360,6 +361,23 @@ class KioskApp(App):
             then="attract",
         )
 
+    def call_staff(self) -> None:
+        """The header's "Call staff": the centre is asked on a worker, the answer shows over the screen."""
+        from kiosk.widgets.header import HelpNotice
+
+        notice = HelpNotice.show_on(self.kiosk_root)
+        self.background(
+            self.runtime.staff_calls.call, self.sm.current, self._visit_generation, on_result=notice.answer
+        )
+
+    def on_text_scale(self, _app: Any, scale: float) -> None:
+        """Elderly mode (large text) also gives the citizen longer: before the idle countdown, and in it."""
+        policy = self.runtime.policy
+        idle_s, countdown_s = float(policy.idle_timeout_s), float(policy.countdown_s)
+        if scale > 1:
+            idle_s, countdown_s = elderly_timeouts(idle_s, countdown_s)
+        self.idle.idle_timeout_s, self.idle.countdown_s = idle_s, countdown_s
+
     def toggle_large_text(self) -> None:
         self.text_scale = 1.0 if self.text_scale > 1.0 else LARGE_TEXT_SCALE
         if self.text_scale > 1.0:
@@ -461,6 +479,7 @@ class KioskApp(App):
             self.toggle_locale()
         if not self.runtime.visit.active.is_set():
             self.text_scale = LARGE_TEXT_SCALE if policy.large_text_default else 1.0
+        self.on_text_scale(self, self.text_scale)  # the new timer, with elderly mode's longer time-outs
         config = policy.config
         if config is not None:
             logging.getLogger().setLevel(config.log_level)

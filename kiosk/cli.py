@@ -27,7 +27,7 @@ DEVICE_COMMANDS: tuple[str, ...] = (
     "kiosk.devices.bankcard.cli",
     "kiosk.devices.printer.cli",
 )
-GROUP_COMMANDS: tuple[str, ...] = ("kiosk.remote_config.cli", "kiosk.offline_queue.cli")
+GROUP_COMMANDS: tuple[str, ...] = ("kiosk.remote_config.cli", "kiosk.offline_queue.cli", "kiosk.voice.cli")
 
 
 def _configure_logging(verbose: bool) -> None:

@@ -34,10 +34,13 @@ from kiosk.services.citizen import CitizenService
 from kiosk.services.faults import one_line_reason, redacted_traceback
 from kiosk.services.fleet import FleetAgent
 from kiosk.services.health import KioskHealth
+from kiosk.services.help import HelpService
 from kiosk.services.idcard import IdCardService
 from kiosk.services.policy import CENTRE_TIME, KioskPolicy
 from kiosk.services.visit import VisitFlow
 from kiosk.settings import Settings
+from kiosk.voice import AlsaHeadsetProbe, AplayPlayer, EspeakEngine, VoiceGuide
+from kiosk.voice.engine import cache_dir as voice_cache_dir
 
 if TYPE_CHECKING:
     from kiosk.devices.printer.driver import PrintOutcome
@@ -85,6 +88,11 @@ class Runtime:
     # Hall staff's maintenance mode: sign-in, status, device tests, paper, out of service (made by
     # build_runtime).
     maintenance: MaintenanceService = field(init=False)
+    # Spoken prompts (made by build_runtime); silent until a citizen or the hall's configuration turns
+    # voice on for a visit.
+    voice: VoiceGuide = field(init=False)
+    # "Call staff" (made by build_runtime): the citizen's call to the hall, through the centre.
+    staff_calls: HelpService = field(init=False)
     # Made by start_background_services():
     remote: RemoteConfigService | None = None
     printing: PrintService | None = None
@@ -228,6 +236,7 @@ class Runtime:
             # Pre-registration works offline from the business types kept on disk: have them from the start.
             ("catalogue", self._keep_catalogue),
         ]
+
         try:
             for part, start in parts:
                 if self._closed.is_set():  # the app stopped while this was starting: start nothing more
@@ -309,6 +318,7 @@ class Runtime:
         returns, so the next citizen's visit, which may begin right after, is never touched by this one's
         end; only the centre's clean-up (closing the session, with its token taken now) and a configuration
         deferred during the visit go to a worker."""
+        self.voice.end_visit()
         token = self.visit.end()
         if token is not None:
             self.cleanup.submit(self.citizen.close_session, token)
@@ -380,6 +390,9 @@ class Runtime:
         def close_idcard(left: float) -> None:
             self.idcard.reader.close().result(left)
 
+        def stop_voice(_left: float) -> None:
+            self.voice.close()
+
         def stop_workers(_left: float) -> None:
             self.background.shutdown()
             self.cleanup.shutdown()
@@ -398,6 +411,7 @@ class Runtime:
             StopStep("bankcard", close_bankcard, needs=("start",), most_s=1),
             StopStep("printer", close_printer, needs=("start",), most_s=2),
             StopStep("idcard", close_idcard, needs=("start",), most_s=1),
+            StopStep("voice", stop_voice, most_s=0.5),
             StopStep("workers", stop_workers, most_s=0.5),
             StopStep("central", close_central, needs=("fleet", "forwarder"), most_s=0.5),
         ]
@@ -492,6 +506,14 @@ def build_runtime(
         central, runtime, settings.kiosk.id, settings.kiosk.data_dir, lambda: datetime.now(CENTRE_TIME)
     )
     runtime.maintenance = _maintenance_service(runtime)
+    runtime.staff_calls = HelpService(central, lambda: datetime.now(CENTRE_TIME))
+    runtime.voice = VoiceGuide(
+        EspeakEngine(voice_cache_dir(settings.kiosk.data_dir)),
+        AplayPlayer(device=settings.voice.device),
+        volume=settings.voice.volume,
+        enabled=False,
+        headset_probe=AlsaHeadsetProbe(),
+    )
     service_state = runtime.maintenance.service_state
     runtime.visit.in_service = lambda: service_state.in_service
     return runtime

@@ -166,6 +166,17 @@ class MaintenanceSection(_Section):
         return self
 
 
+class VoiceSection(_Section):
+    """Voice guidance (docs/accessibility.md): spoken prompts in the citizen's language."""
+
+    # Whether this kiosk has a speaker and a headset jack to speak through; a citizen turns voice on for a
+    # visit (or the hall's configuration makes it the default).
+    enabled: bool = True
+    volume: int = Field(default=70, ge=0, le=100)
+    # The ALSA device to play on (`aplay -D`), e.g. "plughw:CARD=PCH"; unset: the system's default.
+    device: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_:=,.-]{1,64}$")
+
+
 class Settings(_Section):
     kiosk: KioskSection
     central: CentralSection
@@ -175,6 +186,7 @@ class Settings(_Section):
     remote: RemoteSection = RemoteSection()
     outbox: OutboxSection = OutboxSection()
     maintenance: MaintenanceSection = MaintenanceSection()
+    voice: VoiceSection = VoiceSection()
     source: Path | None = Field(default=None, exclude=True)
 
     def with_overrides(self, **sections: dict[str, object]) -> Settings:

@@ -1,5 +1,6 @@
-"""The fleet pages: every kiosk on record with its last heartbeat, problems first, and one kiosk's detail
-with a day of heartbeat history, its config reports and its staff audit trail.
+"""The fleet pages: every kiosk on record with its last heartbeat, problems first, the citizens' open calls
+for staff (acknowledged and closed here by operators), and one kiosk's detail with a day of heartbeat
+history, its config reports and its staff audit trail.
 
 What a kiosk says is the heartbeat the JSON API stored (`central_server/fleet`); its group is the centre's
 record (`context.terminals`). A kiosk is offline when it has never sent a heartbeat or its last one is older
@@ -14,11 +15,13 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from central_server.console.web import Page, Viewer
+from central_server import help_requests
+from central_server.console.accounts import Role
+from central_server.console.web import SECURITY_HEADERS, CsrfChecked, OperatorPage, Page, Viewer
 from central_server.fleet.models import KioskHeartbeatHistory, KioskStatus
 from central_server.fleet.routes import HISTORY_S, HeartbeatBody, config_reports
 from central_server.staff.audit import events
@@ -69,6 +72,7 @@ LABELS = {
         "rolled_back": "Rolled back",
         "healthy": "Healthy",
     },
+    "help": {"open": "Waiting for staff", "acknowledged": "Staff on the way"},
     "state": {
         "all": "All kiosks",
         "problems": "Problems",
@@ -100,6 +104,7 @@ class KioskRow:
     paper_low: bool = False
     backlog: bool = False
     out_of_service: bool = False
+    called: bool = False  # a citizen's call for staff is open at this kiosk
     issues: list[str] = field(default_factory=list)  # English keys, translated by the template
 
     @property
@@ -109,6 +114,8 @@ class KioskRow:
             return "bad"
         if self.heartbeat is not None and self.heartbeat.paper == "out":
             return "bad"
+        if self.called:
+            return "bad"  # a citizen is waiting at the kiosk
         return "warn" if self.issues else ""
 
 
@@ -145,8 +152,46 @@ def _row(
     return row
 
 
-def _rows(page: Page) -> list[KioskRow]:
+@dataclass(frozen=True)
+class HelpCall:
+    """A citizen's open call for staff, as the fleet view lists it."""
+
+    id: int
+    terminal_id: str
+    group: str
+    screen: str
+    received_at: int
+    last_call_at: int
+    calls: int
+    status: str  # open | acknowledged
+    acknowledged_by: str | None
+    acknowledged_at: int | None
+
+
+def _calls(page: Page) -> list[HelpCall]:
+    """Open calls, unanswered first, then the oldest first; a revoked kiosk's calls are listed too."""
+    with page.context.db.transaction() as session:
+        terminals = page.context.terminals.active(session)
+        return [
+            HelpCall(
+                r.id,
+                r.terminal_id,
+                terminals[r.terminal_id].group if r.terminal_id in terminals else "",
+                r.screen,
+                r.received_at,
+                r.last_call_at,
+                r.calls,
+                r.status,
+                r.acknowledged_by,
+                r.acknowledged_at,
+            )
+            for r in help_requests.open_requests(session)
+        ]
+
+
+def _rows(page: Page, calls: Sequence[HelpCall] = ()) -> list[KioskRow]:
     now = page.context.unix_now()
+    called = {c.terminal_id for c in calls}
     with page.context.db.transaction() as session:
         terminals = page.context.terminals.active(session)
         rows = []
@@ -154,7 +199,11 @@ def _rows(page: Page) -> list[KioskRow]:
             last = next(iter(config_reports(session, terminal_id, limit=1)), None)
             report = None if last is None else Report(last.version, last.outcome, last.reason, last.at)
             status = session.get(KioskStatus, terminal_id)
-            rows.append(_row(terminal_id, terminals[terminal_id].group, status, report, now))
+            row = _row(terminal_id, terminals[terminal_id].group, status, report, now)
+            if terminal_id in called:
+                row.called = True
+                row.issues.insert(0, "Citizen calls for staff")
+            rows.append(row)
     return rows
 
 
@@ -198,7 +247,8 @@ def _counts(rows: Iterable[KioskRow]) -> dict[str, int]:
 
 
 def _grid(page: Page, filters: Filters) -> dict[str, Any]:
-    rows = _rows(page)
+    calls = _calls(page)
+    rows = _rows(page, calls)
     # The cards count the group and search chosen, whatever the state filter hides from the table.
     chosen = [r for r in rows if Filters(filters.group, "all", filters.q).keeps(r)]
     order = {"bad": 0, "warn": 1, "": 2}
@@ -213,6 +263,9 @@ def _grid(page: Page, filters: Filters) -> dict[str, Any]:
         "now": page.context.unix_now(),
         "labels": LABELS,
         "offline_after": OFFLINE_AFTER_S,
+        # Every open call, whatever the filters: a citizen waiting is never filtered out of sight.
+        "calls": calls,
+        "may_act": page.operator.role >= Role.OPERATOR,
     }
 
 
@@ -234,6 +287,32 @@ def fleet_table(
 ) -> HTMLResponse:
     """The cards and the table alone, for the grid's refresh every 10 s."""
     return page.render("fleet_table.html", **_grid(page, _filters(group, state, q)))
+
+
+@router.post("/fleet/help/{request_id}/{action}", response_class=HTMLResponse)
+def answer_call(
+    page: OperatorPage,
+    _csrf: CsrfChecked,
+    request_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    action: Literal["acknowledge", "done"],
+) -> Response:
+    """acknowledge: someone is on the way to the kiosk; done: the citizen was helped (the kiosk may call
+    again from now on)."""
+    now = page.context.unix_now()
+    step = help_requests.acknowledge if action == "acknowledge" else help_requests.finish
+    try:
+        with page.context.db.transaction() as session:
+            terminal_id = step(session, request_id, page.operator.username, now).terminal_id
+    except help_requests.NotOpen:
+        return page.render(
+            "message.html",
+            status=409,
+            title="This call was answered already",
+            body="Nothing was changed.",
+            link="/console/fleet",
+        )
+    page.audit(f"help_{action}", target=f"help {request_id}", detail=terminal_id)
+    return RedirectResponse("/console/fleet", status_code=303, headers=SECURITY_HEADERS)
 
 
 # -- one kiosk -------------------------------------------------------------------------------------------

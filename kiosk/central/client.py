@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import quote
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from kiosk.central.errors import CentralError, CentralUnavailable
 from kiosk.central.models import (
@@ -38,6 +38,17 @@ if TYPE_CHECKING:
 CHANNEL_SELF_SERVICE = "50"
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class HelpCall(BaseModel):
+    """POST /v1/terminal/help-requests: the kiosk's open call for staff (docs/central-api.md)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
+
+    id: int
+    status: Literal["open", "acknowledged"]
+    calls: int
+    already_open: bool
 
 
 class CentralClient:
@@ -336,6 +347,12 @@ class CentralClient:
             body["to"] = period_to
         data = self.call("POST", "/v1/citizen/certificates", citizen=session_token, json=body)
         return _parse(IssuedCertificate, data)
+
+    def call_staff(self, screen: str, at: datetime) -> HelpCall:
+        """Call staff to this kiosk from `screen` (a screen name) at `at` (aware): the kiosk, the screen and
+        the time, nothing of the citizen. The answer is the kiosk's open call, new or already open."""
+        body = {"terminal_id": self._terminal_id, "screen": screen, "at": at.isoformat()}
+        return _parse(HelpCall, self.call("POST", "/v1/terminal/help-requests", json=body))
 
 
 def _parse(model: type[M], data: Any) -> M:

@@ -167,7 +167,8 @@ class AppointmentSlotsScreen(_AppointmentStep):
         for day in self.days:
             chip = ChoiceTile(
                 title=f"{day.day:%m-%d}",
-                detail=t(_WEEKDAYS[day.day.weekday()]),
+                # A day without free places says so in words too: colour is never the only signal.
+                detail=t(_WEEKDAYS[day.day.weekday()]) + ("" if day.free else " " + t("Full")),
                 kind="option" if day.free else "note",
                 selected=day.day == self.day,
                 title_size=34,
@@ -186,7 +187,7 @@ class AppointmentSlotsScreen(_AppointmentStep):
                 kind="option" if slot.places_left > 0 else "note",
                 selected=slot.slot == self.chosen_slot,
                 title_size=30,
-                detail_size=26,
+                detail_size=28,  # ADA §707.7.2: characters ≥ 4.8 mm on the panel (26 gave 4.7)
                 align="center",
             )
             chip.bind(on_release=lambda _chip, chosen=slot.slot: self.choose_slot(chosen))

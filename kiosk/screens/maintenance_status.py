@@ -55,7 +55,6 @@ _DISK_LOW_BYTES = 1_000_000_000  # the outbox and logs need room while the centr
 _GB = 1_000_000_000
 
 
-
 def status_row(label: str, value: str, ok: bool = True) -> Widget:
     row = Factory.StatusRow()
     # A kv dynamic class gets its properties only once its rule is applied, so not as constructor kwargs.
@@ -112,6 +111,7 @@ class MaintenanceStatusScreen(MaintenanceScreen):
     def _groups(self, s: MaintenanceSnapshot) -> list[tuple[str, list[tuple[str, str, bool]]]]:
         t = self.app.t
         groups = [
+            (N_("Calls for staff"), self._staff_call()),
             (N_("Devices"), self._devices(s)),
             (N_("Paper"), self._paper(s)),
             (N_("Centre"), self._centre(s)),
@@ -146,6 +146,31 @@ class MaintenanceStatusScreen(MaintenanceScreen):
         if s.problems:
             groups.append((N_("Parts that did not start"), [_problem_row(p) for p in s.problems]))
         return groups
+
+    def _staff_call(self) -> list[tuple[str, str, bool]]:
+        """A citizen's call for staff from this kiosk (the header's button), while it may still be open."""
+        t = self.app.t
+        call = self.app.runtime.staff_calls.open_call()
+        if call is None:
+            return [(t(N_("Open call")), t(N_("None")), True)]
+        return [
+            (
+                t(N_("Open call")),
+                t(N_("A citizen called for staff at {time} from the {screen} screen")).format(
+                    time=local_time(call.first_at, "%H:%M"), screen=call.screen
+                ),
+                False,
+            ),
+            (
+                t(N_("At the centre")),
+                t(
+                    N_("Request {id}, {taps} taps; someone is on the way")
+                    if call.acknowledged
+                    else N_("Request {id}, {taps} taps; not yet answered in the console")
+                ).format(id=call.request_id, taps=call.taps),
+                call.acknowledged,
+            ),
+        ]
 
     def _devices(self, s: MaintenanceSnapshot) -> list[tuple[str, str, bool]]:
         if not s.devices:

@@ -317,7 +317,8 @@ Builder.load_string(
 <AmountShown@Label>:
     typed: ""
     text: "¥ " + (self.typed or "0")
-    color: theme.PRIMARY if self.typed else theme.DIVIDER
+    # Before a digit the "¥ 0" is a placeholder: muted, but still readable (4.5:1), never the divider's grey.
+    color: theme.PRIMARY if self.typed else theme.MUTED
     bold: True
     font_size: sp(96) * app.text_scale
     size_hint_y: None

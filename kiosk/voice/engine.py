@@ -40,6 +40,11 @@ SLOW_SPEED = 120
 RENDER_TIMEOUT_S = 20.0
 
 
+def cache_dir(data_dir: Path) -> Path:
+    """Where a kiosk keeps its rendered prompts, under its data directory."""
+    return data_dir / "voice"
+
+
 class EngineMissing(RuntimeError):
     """The speech engine is not installed: one clear sentence with what to do."""
 

@@ -1,4 +1,13 @@
-"""Colours and type sizes: calm, high-contrast, large. Sizes are in design pixels of a 1080x1920 panel."""
+"""Colours and type sizes: calm, high-contrast, large. Sizes are in design pixels of a 1080x1920 panel.
+
+A design pixel is one pixel of the kiosk's 21.5" portrait panel (102.5 ppi): 0.248 mm, or 1.56 dp with dp
+defined physically as 1/160 inch (kiosk/accessibility.py). So BODY (40) is 62 dp and 9.9 mm; SMALL (32) is
+50 dp, its uppercase I 5.8 mm (ADA §707.7.2 asks 4.8 mm); a 150-pixel button is 234 dp high.
+
+Elderly mode ("大字", `app.text_scale` = ELDERLY_SCALE) multiplies every size that scales: the rules it must
+meet (targets ≥ 60x60 dp, text ≥ 18 dp, key figures ≥ 30 dp, line spacing ≥ 1.3, contrast ≥ 4.5:1 or 3:1
+for large text) are measured on every screen by tests/ui/test_accessibility.py.
+"""
 
 BACKGROUND = (0.957, 0.965, 0.976, 1)
 SURFACE = (1, 1, 1, 1)
@@ -19,3 +28,8 @@ HEADLINE = 52
 BODY = 40
 SMALL = 32
 BUTTON = 44
+# The smallest text a citizen's screen may use, in either mode: 28 design px puts the uppercase I of the
+# kiosk's font at 5.1 mm (ADA: 4.8 mm). 26 gave 4.7 mm.
+MIN_TEXT = 28
+
+ELDERLY_SCALE = 1.25  # kiosk.app.LARGE_TEXT_SCALE: how much larger elderly mode draws the text

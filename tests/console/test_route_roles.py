@@ -24,6 +24,7 @@ ROUTES: dict[tuple[str, str], Role | None] = {
     ("GET", "/console/fleet"): VIEWER,
     ("GET", "/console/fleet/table"): VIEWER,
     ("GET", "/console/fleet/{terminal_id}"): VIEWER,
+    ("POST", "/console/fleet/help/{request_id}/{action}"): OPERATOR,
     ("GET", "/console/rollouts"): VIEWER,
     ("GET", "/console/rollouts/new"): OPERATOR,
     ("POST", "/console/rollouts/new"): OPERATOR,
@@ -60,6 +61,7 @@ BELOW = {Role.OPERATOR: Role.VIEWER, Role.ADMINISTRATOR: Role.OPERATOR}
 _EXAMPLE = {
     "terminal_id": "KIOSK-HALL1-01",
     "version": "1",
+    "request_id": "1",
     "action": "pause",
     "case_id": "1",
     "alert_id": "1",

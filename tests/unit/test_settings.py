@@ -1,5 +1,6 @@
 """Settings: the shipped files load; every mistake is one line naming file and key, exit code 2."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ def test_shipped_files_load() -> None:
     example = load_settings(EXAMPLE)
     assert example.central.base_url.startswith("https://")
     assert example.session.idle_timeout_s == 60 and example.session.countdown_s == 10
+    assert (example.voice.enabled, example.voice.volume, example.voice.device) == (True, 70, None)
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -133,3 +135,17 @@ def test_bad_maintenance_settings_name_the_key(tmp_path: Path, section: str, exp
     message = str(caught.value)
     assert message.startswith(f"{path}: ") and expected in message and "\n" not in message
 
+
+
+@pytest.mark.parametrize(
+    ("voice", "message"),
+    [
+        ("volume = 101", "voice.volume: Input should be less than or equal to 100"),
+        ("volume = -1", "voice.volume: Input should be greater than or equal to 0"),
+        ('device = "hw:0; rm -rf /"', "voice.device: String should match pattern"),
+        ("loudness = 3", "voice.loudness: unknown key"),
+    ],
+)
+def test_a_bad_voice_setting_is_one_line_naming_the_key(tmp_path: Path, voice: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        load_settings(_write(tmp_path, BASE + f"\n[voice]\n{voice}\n"))

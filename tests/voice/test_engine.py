@@ -2,6 +2,8 @@
 speed and text; the Mandarin voice speaks Mandarin; a missing engine is one clear error."""
 
 import re
+import subprocess
+import sys
 import time
 import wave
 from pathlib import Path
@@ -116,3 +118,20 @@ def test_prerender_renders_into_the_directory_once(tmp_path: Path, monkeypatch: 
     report = prerender(tmp_path)
     assert report.files == 4 and report.rendered == 4 and report.total_bytes > 4 * 20_000
     assert prerender(tmp_path).rendered == 0
+
+
+def test_the_prerender_command_fills_the_kiosks_voice_cache(tmp_path: Path) -> None:
+    settings = tmp_path / "kiosk.toml"
+    demo = (Path(__file__).resolve().parents[2] / "config" / "demo.toml").read_text(encoding="utf-8")
+    settings.write_text(
+        re.sub(r"(?m)^data_dir = .*$", f'data_dir = "{tmp_path / "data"}"', demo), encoding="utf-8"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk", "voice", "prerender", "--config", str(settings)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    files = list((tmp_path / "data" / "voice").glob("*.wav"))
+    assert len(files) > 100 and f"{len(files)} prompt files in {tmp_path / 'data' / 'voice'}" in result.stdout
