@@ -33,9 +33,11 @@ from kiosk.screens import SCREENS, STAFF_SCREENS, make_screen
 from kiosk.services.citizen import CardHolder
 from kiosk.services.corner_taps import CornerTaps, in_corner
 from kiosk.services.faults import RecoveryBudget, redacted_traceback
+from kiosk.services.help import HelpAnswer
 from kiosk.services.idcard import CardEvent, CardPlaced, CardTaken, CardUnreadable
 from kiosk.services.idle import IdlePhase, IdleTimer
 from kiosk.services.sd_notify import Notifier, watchdog_interval_s
+from kiosk.services.steps import step_of
 from kiosk.widgets import theme
 
 if TYPE_CHECKING:
@@ -107,6 +109,8 @@ class _CarryOn(ExceptionHandler):
 class KioskApp(App):
     locale = StringProperty("zh_CN")
     text_scale = NumericProperty(1.0)
+    voice_on = BooleanProperty(False)  # voice guidance for this visit (elderly mode turns it on)
+    step = ListProperty([0, 0])  # (step, of how many) in a multi-screen service; (0, 0) elsewhere
     english_offered = BooleanProperty(True)
     notices = ListProperty([])  # NoticeText of the notices showing now
     receipt_printed = BooleanProperty(False)  # in this visit: the goodbye reminds them to take it
@@ -279,6 +283,7 @@ class KioskApp(App):
         if name in STAFF_SCREENS:  # no visit, no touchpoint: staff are not citizens
             self.screen(name).prepare(**params)
             self.sm.current = name
+            self.runtime.voice.on_screen(name, self.locale)  # staff screens have no prompt: speech stops
             return
         if name == "attract" and self.runtime.visit.active.is_set():
             self.end_visit()  # back to the start (not through the goodbye) ends the visit all the same
@@ -290,7 +295,13 @@ class KioskApp(App):
             self._leaving()
         self.runtime.visit.shown(name, params)
         self.screen(name).prepare(**params)
+        self.step = list(step_of(name))
         self.sm.current = name
+        if name in _STAFF_ENTRY_SCREENS:
+            # Between visits voice is what the hall's default makes it (the goodbye was still spoken in
+            # the voice of the visit it ends).
+            self.set_voice(self.text_scale > 1.0)
+        self.runtime.voice.on_screen(name, self.locale)
         self.idle.touch()
 
     def choose_service(self, service: str) -> None:
@@ -366,9 +377,43 @@ class KioskApp(App):
         from kiosk.widgets.header import HelpNotice
 
         notice = HelpNotice.show_on(self.kiosk_root)
+
+        def answered(answer: HelpAnswer) -> None:
+            notice.answer(answer)
+            self.say("help_called" if answer.outcome != "unreachable" else "unavailable")
+
         self.background(
-            self.runtime.staff_calls.call, self.sm.current, self._visit_generation, on_result=notice.answer
+            self.runtime.staff_calls.call, self.sm.current, self._visit_generation, on_result=answered
         )
+
+    # -- voice guidance -------------------------------------------------------------------------------
+
+    def say(self, event: str, **facts: object) -> None:
+        """Speak an event's prompt (kiosk.voice.prompts) in the citizen's language, if voice is on."""
+        self.runtime.voice.say(event, self.locale, **facts)
+
+    def set_voice(self, on: bool) -> None:
+        """Voice guidance on or off for this visit; on, the current screen is spoken at once."""
+        on = on and self.runtime.settings.voice.enabled
+        self.voice_on = on
+        self.runtime.voice.set_enabled(on)
+        self.runtime.voice.set_slow(self.text_scale > 1.0)
+        if on:
+            self.runtime.voice.on_screen(self.sm.current, self.locale)
+
+    def repeat_prompt(self) -> None:
+        self.runtime.voice.repeat()
+
+    def read_my_details(self) -> None:
+        """The citizen asks for their own facts aloud (no headset): for this visit only. The screen says
+        what it holds (`KioskScreen.personal_speech`); a screen without personal facts repeats its prompt."""
+        self.runtime.voice.allow_personal_for_visit()
+        spoken = self.screen(self.sm.current).personal_speech()
+        if spoken is None:
+            self.runtime.voice.repeat()
+        else:
+            event, facts = spoken
+            self.say(event, **facts)
 
     def on_text_scale(self, _app: Any, scale: float) -> None:
         """Elderly mode (large text) also gives the citizen longer: before the idle countdown, and in it."""
@@ -382,6 +427,8 @@ class KioskApp(App):
         self.text_scale = 1.0 if self.text_scale > 1.0 else LARGE_TEXT_SCALE
         if self.text_scale > 1.0:
             self.runtime.visit.touchpoints.record("large_text_on")
+        # Elderly mode comes with voice guidance, spoken more slowly.
+        self.set_voice(self.text_scale > 1.0)
 
     # -- maintenance mode ------------------------------------------------------------------------------
 
@@ -578,6 +625,7 @@ class KioskApp(App):
 
                 self._overlay = IdleOverlay()
                 self.kiosk_root.add_widget(self._overlay)
+                self.say("timeout_warning")
             self._overlay.seconds_left = status.seconds_left
         else:
             log.info("idle timeout: wiping the session")

@@ -41,6 +41,7 @@ from kiosk.services.visit import VisitFlow
 from kiosk.settings import Settings
 from kiosk.voice import AlsaHeadsetProbe, AplayPlayer, EspeakEngine, VoiceGuide
 from kiosk.voice.engine import cache_dir as voice_cache_dir
+from kiosk.voice.volume import VolumeStore
 
 if TYPE_CHECKING:
     from kiosk.devices.printer.driver import PrintOutcome
@@ -91,6 +92,7 @@ class Runtime:
     # Spoken prompts (made by build_runtime); silent until a citizen or the hall's configuration turns
     # voice on for a visit.
     voice: VoiceGuide = field(init=False)
+    voice_volume: VolumeStore = field(init=False)  # the speaker's volume as staff last set it
     # "Call staff" (made by build_runtime): the citizen's call to the hall, through the centre.
     staff_calls: HelpService = field(init=False)
     # Made by start_background_services():
@@ -313,6 +315,11 @@ class Runtime:
         forwarder.start()
         self.forwarder = forwarder
 
+    def set_voice_volume(self, volume: int) -> None:
+        """Maintenance mode's volume: heard at once, kept for the next start. On a worker (disk)."""
+        self.voice.set_volume(volume)
+        self.voice_volume.save(self.voice.volume)
+
     def end_visit(self) -> None:
         """On the UI thread, when a citizen's visit ends. Everything of the citizen is forgotten before this
         returns, so the next citizen's visit, which may begin right after, is never touched by this one's
@@ -507,10 +514,13 @@ def build_runtime(
     )
     runtime.maintenance = _maintenance_service(runtime)
     runtime.staff_calls = HelpService(central, lambda: datetime.now(CENTRE_TIME))
+    runtime.voice_volume = VolumeStore(
+        voice_cache_dir(settings.kiosk.data_dir) / "volume", settings.voice.volume
+    )
     runtime.voice = VoiceGuide(
         EspeakEngine(voice_cache_dir(settings.kiosk.data_dir)),
         AplayPlayer(device=settings.voice.device),
-        volume=settings.voice.volume,
+        volume=runtime.voice_volume.load(),
         enabled=False,
         headset_probe=AlsaHeadsetProbe(),
     )

@@ -78,6 +78,9 @@ class OverviewScreen(RenderedScreen, _AccountScreen):
         self.view = view
         self.loading = False
 
+    def personal_speech(self) -> tuple[str, dict[str, object]] | None:
+        return ("balance", {"balance": self.view.balance}) if self.view else None
+
     def _advise(self, advice: list[AdviceView]) -> None:
         self.advice = advice
         self.render()
@@ -198,6 +201,9 @@ class LoanScreen(_AccountScreen):
         self.view = view
         self.no_loan = view is None
         self.loading = False
+
+    def personal_speech(self) -> tuple[str, dict[str, object]] | None:
+        return ("loan_balance", {"balance": self.view.balance}) if self.view else None
 
     def on_view(self, *_args: Any) -> None:
         plan = self.ids.plan

@@ -22,6 +22,11 @@ class KioskScreen(Screen):
     def wipe(self) -> None:
         """Forget everything of the citizen this screen shows or holds."""
 
+    def personal_speech(self) -> tuple[str, dict[str, object]] | None:
+        """The personal prompt (kiosk.voice.prompts) and its facts for "read my details aloud", for a
+        screen that shows the citizen's own figures; None for one that shows none."""
+        return None
+
 
 # The background is drawn by each screen (not only the window's clear colour) so that screenshots of the
 # kiosk show exactly what the panel shows.

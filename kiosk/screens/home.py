@@ -89,8 +89,9 @@ Builder.load_string(
         Header:
         BoxLayout:
             orientation: "vertical"
-            padding: dp(48), dp(40)
-            spacing: dp(28)
+            # Tighter while the header shows voice guidance's row, so all ten tiles still fit in large text.
+            padding: dp(48), (dp(24) if app.voice_on else dp(40))
+            spacing: dp(16) if app.voice_on else dp(28)
             KTitle:
                 text: app.t("Please choose a service", app.locale)
             NoticeBanner:
@@ -99,7 +100,7 @@ Builder.load_string(
                 GridLayout:
                     id: tiles
                     cols: 2
-                    spacing: dp(20)
+                    spacing: dp(12) if app.voice_on else dp(20)
                     size_hint_y: None
                     height: self.minimum_height
             SecondaryButton:

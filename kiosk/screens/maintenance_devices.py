@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from kivy.factory import Factory
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, DictProperty, StringProperty
+from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
 
 from kiosk.i18n import N_
 from kiosk.screens.maintenance_frame import MaintenanceScreen
@@ -79,6 +79,7 @@ class MaintenanceDevicesScreen(MaintenanceScreen):
     results = DictProperty({})  # device -> its last DeviceTestResult, for this visit to the screen
     testing = StringProperty("")  # the device whose test runs now
     statistics = DictProperty({})  # device -> counter -> value
+    volume = NumericProperty(0)  # the voice guidance's speaker, 0 to 100
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -93,6 +94,7 @@ class MaintenanceDevicesScreen(MaintenanceScreen):
         self.render()
 
     def prepare(self, **params: Any) -> None:
+        self.volume = self.app.runtime.voice.volume
         if not self.busy:  # a test still running keeps its card; its result comes here when it ends
             self.results = {}
             self.testing = ""
@@ -110,6 +112,16 @@ class MaintenanceDevicesScreen(MaintenanceScreen):
         }
         self.testing = device
         self.run(tests[device], on_result=self._tested)
+
+    def change_volume(self, step: int) -> None:
+        """Louder or quieter by `step`: heard at once (the speaker says the attract prompt), kept."""
+        self.volume = max(0, min(100, int(self.volume) + step))
+        self.run(
+            self.app.runtime.set_voice_volume, int(self.volume), on_result=lambda _none: self.test_speaker()
+        )
+
+    def test_speaker(self) -> None:
+        self.app.runtime.voice.test_speaker(self.app.locale)
 
     def _tested(self, result: DeviceTestResult) -> None:
         self.results = {**self.results, result.device: result}
@@ -224,6 +236,31 @@ Builder.load_string(
             size_hint_y: None
             height: self.minimum_height
             spacing: dp(24)
+        Card:
+            padding: dp(40), dp(32)
+            spacing: dp(16)
+            SectionTitle:
+                text: app.t("Speaker (voice guidance)", app.locale)
+            KText:
+                text: app.t("Volume: {volume} of 100", app.locale).format(volume=int(root.volume))
+            BoxLayout:
+                size_hint_y: None
+                height: dp(114)
+                spacing: dp(24)
+                SecondaryButton:
+                    height: dp(114)
+                    disabled: root.busy or root.volume <= 0
+                    text: app.t("Quieter", app.locale)
+                    on_release: root.change_volume(-10)
+                SecondaryButton:
+                    height: dp(114)
+                    disabled: root.busy or root.volume >= 100
+                    text: app.t("Louder", app.locale)
+                    on_release: root.change_volume(10)
+                KioskButton:
+                    height: dp(114)
+                    text: app.t("Test the speaker", app.locale)
+                    on_release: root.test_speaker()
         Card:
             padding: dp(40), dp(32)
             spacing: dp(8)

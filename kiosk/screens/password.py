@@ -59,6 +59,7 @@ class PasswordScreen(KioskScreen):
             return
         complete = self._entry.press(digit)
         self.typed = self._entry.count
+        self.app.say("password_digits", count=self.typed)  # how many, never which
         if complete:
             self._submit()
 
@@ -69,6 +70,7 @@ class PasswordScreen(KioskScreen):
     def _backspace(self) -> None:
         self._entry.backspace()
         self.typed = self._entry.count
+        self.app.say("password_digits", count=self.typed)
 
     def _submit(self) -> None:
         self.busy = True
@@ -87,6 +89,7 @@ class PasswordScreen(KioskScreen):
             self.message = _ATTEMPTS_LEFT.get(
                 result.attempts_left or 0, N_("The ID card and password do not match. Please try again.")
             )
+            self.app.say("password_wrong", attempts=result.attempts_left or 0)
             self._arrange()
         elif result.outcome is SignIn.LOCKED:
             self.app.go("notice", title=N_("Your query password is locked for today"),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,8 @@ class VoiceGuide:
         self._engine_warned = False
         self._cv = threading.Condition()
         self.spoken: int = 0  # utterances handed to the player (for tests and the maintenance view)
+        # The keys of the latest prompts handed to the player (never their words, which may hold facts).
+        self.said: deque[str] = deque(maxlen=50)
         self._worker = threading.Thread(target=self._run, name="voice-guide", daemon=True)
         self._worker.start()
 
@@ -104,6 +107,19 @@ class VoiceGuide:
         if prompt.fallback is not None:
             fallback = render(EVENT_PROMPTS[prompt.fallback], locale)
         self._submit(Utterance(prompt, locale, text, fallback))
+
+    def test_speaker(self, locale: str) -> None:
+        """Maintenance mode's speaker test: the attract screen's prompt, at the volume set, whether or not
+        voice is on for citizens."""
+        prompt = SCREEN_PROMPTS["attract"]
+        utterance = Utterance(prompt, locale, render(prompt, locale), None)
+        if self._volume == 0:
+            return
+        with self._cv:
+            if self._closed:
+                return
+            self._pending = utterance
+            self._cv.notify_all()
 
     def repeat(self) -> None:
         """Say the last repeatable utterance again ("再听一遍")."""
@@ -245,6 +261,7 @@ class VoiceGuide:
                 return  # stopped, or something newer came while this rendered
         self._player.play(path, self._volume)
         self.spoken += 1
+        self.said.append(utterance.prompt.key if text == utterance.text else f"{utterance.prompt.fallback}")
 
     def _purge_private(self) -> None:
         self._player.stop()  # a file being played is not deleted under the player

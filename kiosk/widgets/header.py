@@ -1,5 +1,6 @@
-"""The band at the top of every screen: who serves the citizen, the time, large text, the language switch
-and "呼叫工作人员 / Call staff"; and the notice that answers that button."""
+"""The band at the top of every screen: who serves the citizen, the time, large text (elderly mode, with
+voice guidance), "呼叫工作人员 / Call staff" and the language switch; while voice guidance is on, a second
+row to hear the screen again, hear one's own figures, or stop; and the notice that answers Call staff."""
 
 from __future__ import annotations
 
@@ -83,10 +84,10 @@ Builder.load_string(
 #:import theme kiosk.widgets.theme
 
 <Header>:
+    orientation: "vertical"
     size_hint_y: None
-    height: dp(150)
-    padding: dp(40), dp(20)
-    spacing: dp(16)
+    # A second row, while voice guidance is on: hear the screen again, hear one's own figures, stop.
+    height: dp(150) + (dp(84) if app.voice_on else 0)
     canvas.before:
         Color:
             rgba: theme.PRIMARY
@@ -94,60 +95,93 @@ Builder.load_string(
             pos: self.pos
             size: self.size
     BoxLayout:
-        orientation: "vertical"
-        Label:
-            text: app.t("Housing Fund Self-Service", app.locale)
-            # English runs about twice as wide as Chinese for the same title.
-            font_size: sp(40) if app.locale == "zh_CN" else sp(32)
-            bold: True
-            color: theme.ON_PRIMARY
-            halign: "left"
-            valign: "middle"
-            text_size: self.size
-            shorten: True
-        Label:
-            # The clock, and a quiet word when the centre cannot be reached (queries will wait).
-            text: root.clock_text + ("   " + app.t("Centre offline", app.locale) if app.connectivity == "offline" else "")
-            font_size: sp(30)
-            color: 1, 1, 1, 0.85
-            halign: "left"
-            valign: "middle"
-            text_size: self.size
-    SecondaryButton:
-        size_hint: None, None
-        width: dp(140) if app.locale == "zh_CN" else dp(170)
-        height: dp(96)
-        pos_hint: {"center_y": 0.5}
-        base_font_size: sp(36) if app.locale == "zh_CN" else sp(28)
-        scales: False
-        radius: 48
-        text: app.t("Large text", app.locale) if app.text_scale == 1 else app.t("Normal text", app.locale)
-        on_release: app.toggle_large_text()
-    SecondaryButton:
-        id: call_staff
-        size_hint: None, None
-        width: dp(236) if app.locale == "zh_CN" else dp(180)
-        height: dp(96)
-        pos_hint: {"center_y": 0.5}
-        base_font_size: sp(32) if app.locale == "zh_CN" else sp(28)
-        scales: False
-        radius: 48
-        text: app.t("Call staff", app.locale)
-        on_release: app.call_staff()
-    SecondaryButton:
-        id: language
-        opacity: 1 if app.english_offered else 0
-        disabled: not app.english_offered
-        size_hint: None, None
-        width: dp(180)
-        height: dp(96)
-        pos_hint: {"center_y": 0.5}
-        base_font_size: sp(36)
-        scales: False
-        radius: 48
-        # The switch is labelled in the language it switches TO, so a visitor who reads only that one finds it.
-        text: "English" if app.locale == "zh_CN" else "中文"
-        on_release: app.toggle_locale()
+        size_hint_y: None
+        height: dp(150)
+        padding: dp(40), dp(20)
+        spacing: dp(16)
+        BoxLayout:
+            orientation: "vertical"
+            Label:
+                text: app.t("Housing Fund Self-Service", app.locale)
+                # English runs about twice as wide as Chinese for the same title.
+                font_size: sp(40) if app.locale == "zh_CN" else sp(32)
+                bold: True
+                color: theme.ON_PRIMARY
+                halign: "left"
+                valign: "middle"
+                text_size: self.size
+                shorten: True
+            Label:
+                # In a service of several screens, which step this is (nobody is lost); else the clock. And a
+                # quiet word when the centre cannot be reached (queries will wait).
+                text: (app.t("Step {step} of {total}", app.locale).format(step=app.step[0], total=app.step[1]) if app.step[1] else root.clock_text) + ("   " + app.t("Centre offline", app.locale) if app.connectivity == "offline" else "")
+                font_size: sp(30)
+                color: 1, 1, 1, 0.85
+                halign: "left"
+                valign: "middle"
+                text_size: self.size
+        SecondaryButton:
+            size_hint: None, None
+            width: dp(140) if app.locale == "zh_CN" else dp(170)
+            height: dp(96)
+            pos_hint: {"center_y": 0.5}
+            base_font_size: sp(36) if app.locale == "zh_CN" else sp(28)
+            scales: False
+            radius: 48
+            text: app.t("Large text", app.locale) if app.text_scale == 1 else app.t("Normal text", app.locale)
+            on_release: app.toggle_large_text()
+        SecondaryButton:
+            id: call_staff
+            size_hint: None, None
+            width: dp(236) if app.locale == "zh_CN" else dp(180)
+            height: dp(96)
+            pos_hint: {"center_y": 0.5}
+            base_font_size: sp(32) if app.locale == "zh_CN" else sp(28)
+            scales: False
+            radius: 48
+            text: app.t("Call staff", app.locale)
+            on_release: app.call_staff()
+        SecondaryButton:
+            id: language
+            opacity: 1 if app.english_offered else 0
+            disabled: not app.english_offered
+            size_hint: None, None
+            width: dp(180)
+            height: dp(96)
+            pos_hint: {"center_y": 0.5}
+            base_font_size: sp(36)
+            scales: False
+            radius: 48
+            # The switch is labelled in the language it switches TO, so a visitor who reads only that one finds it.
+            text: "English" if app.locale == "zh_CN" else "中文"
+            on_release: app.toggle_locale()
+    BoxLayout:
+        size_hint_y: None
+        height: dp(84) if app.voice_on else 0
+        opacity: 1 if app.voice_on else 0
+        disabled: not app.voice_on
+        padding: dp(40), 0, dp(40), dp(12)
+        spacing: dp(16)
+        VoiceRowButton:
+            id: listen_again
+            text: app.t("Listen again", app.locale)
+            on_release: app.repeat_prompt()
+        VoiceRowButton:
+            id: read_my_details
+            text: app.t("Read my details", app.locale)
+            on_release: app.read_my_details()
+        VoiceRowButton:
+            id: voice_off
+            text: app.t("Voice off", app.locale)
+            on_release: app.set_voice(False)
+
+<VoiceRowButton@SecondaryButton>:
+    # Kiosk buttons have a height of their own: none while the row is hidden, or they would lie, disabled
+    # but still catching touches, over the buttons of the row above.
+    height: dp(72) if app.voice_on else 0
+    base_font_size: sp(30) if app.locale == "zh_CN" else sp(28)
+    scales: False
+    radius: 48
 
 <HelpNotice>:
     OverlayCard:

@@ -34,6 +34,21 @@ class FlowFailed(AssertionError):
     pass
 
 
+
+def _scroll_into_view(widget: Any) -> bool:
+    """Scrolls each ScrollView around `widget`, innermost first, so that the widget is in sight; whether
+    there was one."""
+    from kivy.uix.scrollview import ScrollView
+
+    scrolled = False
+    node = widget.parent
+    while node is not None and node is not node.parent:
+        if isinstance(node, ScrollView):
+            node.scroll_to(widget, padding=0, animate=False)
+            scrolled = True
+        node = node.parent
+    return scrolled
+
 class Driver:
     """Runs on its own thread; every UI access is posted to the Kivy thread and awaited."""
 
@@ -118,6 +133,10 @@ class Driver:
             touch.touch_down()
             touch.touch_up()
 
+        # As a citizen scrolls to a tile below the fold; the scroll views move their content on the next
+        # frame, so the tap waits for it.
+        if self.ui(lambda: _scroll_into_view(locate())):
+            time.sleep(0.1)
         if unguarded:
             Clock.schedule_once(lambda _dt: press(), 0)
         else:

@@ -206,6 +206,15 @@ class MaintenanceDriver(Driver):
         runtime.demo.remove()
         runtime.demo.take_bank_card_out()
 
+        # The speaker: quieter by a step, heard at once (the attract prompt), and kept for the next start.
+        said_before = len(runtime.voice.said)
+        self.tap_text(self.t("Quieter"))
+        self.not_busy("maintenance_devices", 20)
+        self.check(f"the volume went down, got {runtime.voice.volume}", runtime.voice.volume == 60)
+        self.check("and is kept", runtime.voice_volume.load() == 60)
+        self.wait_for("the speaker test", lambda: "attract" in list(runtime.voice.said)[said_before:], 15)
+        self.shot("m11b_speaker_volume")
+
         # Paper: the counter has counted the slips; "paper replaced" starts it again.
         self.section("maintenance_paper", "Paper")
         paper = app.screen("maintenance_paper")

@@ -44,6 +44,10 @@ def _sign_in_at_the_reader(driver: Driver, which: Any) -> None:
 def _fault_in_a_screen_callback(driver: Driver) -> None:
     app = driver.app
     driver.wait_screen("attract")
+    # The reader starts after the first frame, on a worker: on a busy machine the first card could
+    # otherwise be placed before anything reads it.
+    reader = app.runtime.devices["idcard"]
+    driver.wait_for("the ID card reader", lambda: reader.state.value in ("idle", "busy"), 30)
     _sign_in_at_the_reader(driver, lambda c: not c.tags)
     overview = app.screen("overview")
 

@@ -22,6 +22,7 @@ SCREENS = [
     "m09_id_reader_unplugged",
     "m10_id_card_passed",
     "m11_bank_card_passed",
+    "m11b_speaker_volume",
     "m12_paper",
     "m13_paper_replaced",
     "m14_outbox",
