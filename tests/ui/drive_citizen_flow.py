@@ -36,16 +36,19 @@ class FlowFailed(AssertionError):
 
 
 def _scroll_into_view(widget: Any) -> bool:
-    """Scrolls each ScrollView around `widget`, innermost first, so that the widget is in sight; whether
-    there was one."""
+    """Scrolls each ScrollView around `widget` whose view does not hold the widget's centre, innermost
+    first, so that a tap there lands on it; whether any had to."""
     from kivy.uix.scrollview import ScrollView
 
     scrolled = False
+    x, y = widget.to_window(*widget.center)
     node = widget.parent
     while node is not None and node is not node.parent:
         if isinstance(node, ScrollView):
-            node.scroll_to(widget, padding=0, animate=False)
-            scrolled = True
+            left, bottom = node.to_window(*node.pos)
+            if not (left <= x <= left + node.width and bottom <= y <= bottom + node.height):
+                node.scroll_to(widget, padding=0, animate=False)
+                scrolled = True
         node = node.parent
     return scrolled
 
