@@ -157,9 +157,7 @@ class AccessibilityDriver(Driver):
         app = self.app
         runtime = app.runtime
         self.wait_screen("attract")
-        self.wait_for(
-            "the kiosk's parts", lambda: runtime.outbox is not None and runtime.printing is not None, 30
-        )
+        self.wait_for_parts()
         self.canary()
         self.measure("attract")
         self.tap_text("点击屏幕开始")

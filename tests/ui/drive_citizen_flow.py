@@ -146,6 +146,13 @@ class Driver:
             self.ui(press)
         time.sleep(0.15)
 
+    def wait_for_parts(self) -> None:
+        """Transactions are offered once the outbox is open, certificates once the printer is."""
+        runtime = self.app.runtime
+        self.wait_for(
+            "the kiosk's parts", lambda: runtime.outbox is not None and runtime.printing is not None, 30
+        )
+
     def t(self, message: str) -> str:
         return self.ui(lambda: self.app.t(message))
 

@@ -148,13 +148,8 @@ class ServicesDriver(Driver):
     # -- the flow -------------------------------------------------------------------------------------
 
     def run(self) -> None:
-        app = self.app
-        runtime = app.runtime
         self.wait_screen("attract")
-        # Transactions are offered once the outbox is open, certificates once the printer is.
-        self.wait_for(
-            "the kiosk's parts", lambda: runtime.outbox is not None and runtime.printing is not None, 30
-        )
+        self.wait_for_parts()
         self.home_in_every_size()
         self.book_an_appointment()
         self.cancel_it()
