@@ -34,8 +34,9 @@ PACKAGES=(
   espeak-ng alsa-utils     # voice guidance: offline speech (Mandarin and English), aplay/amixer (kiosk/voice)
 )
 # The groups the kiosk user is in, and no others: the ID reader's (and a serial printer's) USB-serial port,
-# a USB printer-class printer, and the seat's display, GPU render node and input devices for cage.
-readonly KIOSK_GROUPS=(dialout lp video render input)
+# a USB printer-class printer, the seat's display, GPU render node and input devices for cage, and the
+# sound card for voice guidance (aplay, and amixer's headset jack).
+readonly KIOSK_GROUPS=(dialout lp video render input audio)
 
 die() { echo "install.sh: $*" >&2; exit 1; }
 say() { echo "install.sh: $*"; }
@@ -110,6 +111,7 @@ static_gid() {
     lp) echo 7 ;;
     dialout) echo 20 ;;
     video) echo 44 ;;
+    audio) echo 29 ;;
     *) free_id "$DESTDIR/etc/group" ;;
   esac
 }

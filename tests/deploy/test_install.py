@@ -33,7 +33,7 @@ RULES = REPO / "deploy" / "kiosk" / "udev" / "60-hpf-kiosk.rules"
 EXAMPLE = REPO / "deploy" / "kiosk" / "kiosk.toml.example"
 UNITS = REPO / "deploy" / "kiosk" / "systemd"
 VENV = "opt/hpf-kiosk/venv"
-KIOSK_GROUPS = {"dialout", "lp", "video", "render", "input"}
+KIOSK_GROUPS = {"dialout", "lp", "video", "render", "input", "audio"}
 IS_ROOT = os.geteuid() == 0
 
 # The script makes the venv with Debian's Python and pip; a minute is plenty with a warm wheel cache.
@@ -150,10 +150,11 @@ def test_the_kiosk_user_has_no_login_and_only_the_groups_it_needs(installed: Pat
     member_of = {group for group, fields in group_table.items() if name in fields[3].split(",")}
     assert member_of == KIOSK_GROUPS
     # Debian's fixed ids for the groups base-passwd makes.
-    assert {group: group_table[group][2] for group in ("lp", "dialout", "video")} == {
+    assert {group: group_table[group][2] for group in ("lp", "dialout", "video", "audio")} == {
         "lp": "7",
         "dialout": "20",
         "video": "44",
+        "audio": "29",
     }
     shadow = (installed / "etc" / "shadow").read_text()
     assert re.search(r"^kiosk:!:", shadow, re.M), "no password: the account cannot log in"
