@@ -300,7 +300,7 @@ class KioskApp(App):
         if name in _STAFF_ENTRY_SCREENS:
             # Between visits voice is what the hall's default makes it (the goodbye was still spoken in
             # the voice of the visit it ends).
-            self.set_voice(self.text_scale > 1.0)
+            self.set_voice(self.text_scale > 1.0, speak=False)
         self.runtime.voice.on_screen(name, self.locale)
         self.idle.touch()
 
@@ -392,13 +392,14 @@ class KioskApp(App):
         """Speak an event's prompt (kiosk.voice.prompts) in the citizen's language, if voice is on."""
         self.runtime.voice.say(event, self.locale, **facts)
 
-    def set_voice(self, on: bool) -> None:
-        """Voice guidance on or off for this visit; on, the current screen is spoken at once."""
+    def set_voice(self, on: bool, *, speak: bool = True) -> None:
+        """Voice guidance on or off for this visit; on, the current screen is spoken at once (unless the
+        caller is about to speak it)."""
         on = on and self.runtime.settings.voice.enabled
         self.voice_on = on
         self.runtime.voice.set_enabled(on)
         self.runtime.voice.set_slow(self.text_scale > 1.0)
-        if on:
+        if on and speak:
             self.runtime.voice.on_screen(self.sm.current, self.locale)
 
     def repeat_prompt(self) -> None:

@@ -112,14 +112,7 @@ class VoiceGuide:
         """Maintenance mode's speaker test: the attract screen's prompt, at the volume set, whether or not
         voice is on for citizens."""
         prompt = SCREEN_PROMPTS["attract"]
-        utterance = Utterance(prompt, locale, render(prompt, locale), None)
-        if self._volume == 0:
-            return
-        with self._cv:
-            if self._closed:
-                return
-            self._pending = utterance
-            self._cv.notify_all()
+        self._submit(Utterance(prompt, locale, render(prompt, locale), None), even_if_off=True)
 
     def repeat(self) -> None:
         """Say the last repeatable utterance again ("再听一遍")."""
@@ -201,8 +194,8 @@ class VoiceGuide:
 
     _busy = False
 
-    def _submit(self, utterance: Utterance) -> None:
-        if not self._enabled or self._volume == 0:
+    def _submit(self, utterance: Utterance, *, even_if_off: bool = False) -> None:
+        if not (self._enabled or even_if_off) or self._volume == 0:
             return
         with self._cv:
             if self._closed:
@@ -248,6 +241,7 @@ class VoiceGuide:
                 text, private = utterance.fallback_text, False
         if text is None:
             return
+        said = utterance.prompt.key if text == utterance.text else utterance.prompt.fallback
         try:
             path = self._engine.render(text, utterance.locale, slow=self._slow, private=private)
             self._private_on_disk = self._private_on_disk or private
@@ -261,7 +255,7 @@ class VoiceGuide:
                 return  # stopped, or something newer came while this rendered
         self._player.play(path, self._volume)
         self.spoken += 1
-        self.said.append(utterance.prompt.key if text == utterance.text else f"{utterance.prompt.fallback}")
+        self.said.append(said or utterance.prompt.key)
 
     def _purge_private(self) -> None:
         self._player.stop()  # a file being played is not deleted under the player

@@ -68,6 +68,11 @@ def test_an_operator_runs_the_fleet_from_the_browser(centre: Console, page: Page
     an_hour_ago = int((dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).timestamp())
     with centre.app.state.context.db.transaction() as session:
         session.get(KioskStatus, OFFLINE).last_seen = an_hour_ago  # type: ignore[union-attr]
+    # A citizen at the live kiosk taps 呼叫工作人员.
+    caller = Kiosk(centre.base_url, LIVE)
+    assert caller.authenticate(TERMINALS[LIVE].secret).status_code == 200
+    call = {"terminal_id": LIVE, "screen": "withdrawal_amount", "at": dt.datetime.now(dt.UTC).isoformat()}
+    call_id = caller.data("POST", "/v1/terminal/help-requests", json=call)["id"]
 
     page.goto(centre.base_url + "/console")
     expect(page).to_have_url(re.compile(r"/console/login\?next="))
@@ -78,12 +83,21 @@ def test_an_operator_runs_the_fleet_from_the_browser(centre: Console, page: Page
     page.get_by_role("button", name="登录").click()
 
     expect(page).to_have_url(re.compile(r"/console/fleet$"))
-    live_row = page.locator("tr", has_text=LIVE)
+    live_row = page.locator("tr:not([id^=help-])", has_text=LIVE)  # its row in the grid, not its call
     offline_row = page.locator("tr", has_text=OFFLINE)
     expect(offline_row).to_have_class(re.compile(r"\bbad\b"))
     expect(offline_row).to_contain_text("离线")
     expect(live_row).to_contain_text("在线")
+    expect(live_row).to_contain_text("群众呼叫工作人员")
+    calling = page.locator(f"#help-{call_id}")
+    expect(calling).to_contain_text("withdrawal_amount")
     look(page, "c02_fleet")
+    calling.get_by_role("button", name="已派人前往").click()
+    expect(page).to_have_url(re.compile(r"/console/fleet$"))
+    expect(page.locator(f"#help-{call_id}")).not_to_contain_text("已派人前往")
+    look(page, "c02b_fleet_call_acknowledged")
+    page.locator(f"#help-{call_id}").get_by_role("button", name="已协助，结束呼叫").click()
+    expect(page.locator(f"#help-{call_id}")).to_have_count(0)
     page.get_by_role("link", name=LIVE).first.click()
     expect(page).to_have_url(re.compile(rf"/console/fleet/{LIVE}$"))
     look(page, "c03_kiosk")
