@@ -1,18 +1,16 @@
-"""Crash test: a kiosk process enqueues and forwards while it is SIGKILLed at random moments, 200 times.
+"""Crash test: a kiosk process enqueues, forwards and purges while it is SIGKILLed at random moments, 200
+times (crash_harness, crash_worker).
 
-Afterwards every enqueue that returned was applied at the central exactly once, and nothing was applied
-that the kiosk did not at least start to enqueue.
+Afterwards every enqueue that returned was applied at the central exactly once, nothing was applied that the
+kiosk did not at least start to enqueue, no row was sent again once its delivery was recorded (so none that
+was delivered and purged), and the outbox is consistent with nothing left to send. Kills landed in each
+phase, purge included. bench/crash_cycles.py runs the same at scale.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -21,42 +19,16 @@ from fastapi import FastAPI
 
 from central_server.testing import RunningServer
 from kiosk.central import CentralClient
-from kiosk.offline_queue import Forwarder, Outbox, RetryPolicy
-from kiosk.offline_queue.staff import OutboxAdmin
 from kiosk.offline_queue.states import State
 
 from .central_records import applied
 from .conftest import SECRET, TERMINAL_ID
+from .crash_harness import Phase, Verdict, drain, left_in_outbox, read_journal, run_cycles
 from .synthetic import Visit
 
 CYCLES = 200
-WORKER = Path(__file__).with_name("crash_worker.py")
-
-
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
-
-
-def _journal(path: Path) -> tuple[set[str], set[str]]:
-    intended, returned = set(), set()
-    for line in path.read_text(encoding="ascii").splitlines():
-        mark, _, key = line.partition(" ")
-        if len(key) == 32:  # a line cut short by the kill is ignored
-            (intended if mark == "I" else returned).add(key)
-    return intended, returned
-
-
-def _drain(data_dir: Path, client: CentralClient) -> None:
-    outbox = Outbox.open(data_dir)
-    forwarder = Forwarder(outbox, client, retry=RetryPolicy(base_s=0.01, cap_s=0.05))
-    deadline = time.monotonic() + 60
-    while forwarder.step() == 0.0 and time.monotonic() < deadline:
-        pass
-    outbox.close()
+# Kills land in purge about one time in ten; fewer than this means purge is not under fire.
+MIN_KILLS_IN_PURGE = 5
 
 
 def test_sigkill_at_random_moments_loses_nothing_and_applies_nothing_twice(
@@ -66,40 +38,33 @@ def test_sigkill_at_random_moments_loses_nothing_and_applies_nothing_twice(
     make_client: Callable[[str], CentralClient],
     visit: Visit,
 ) -> None:
-    data_dir, journal = tmp_path / "kiosk", tmp_path / "journal"
-    where = [str(data_dir), central.base_url, str(journal), TERMINAL_ID, SECRET, json.dumps(asdict(visit))]
-    rng = random.Random(20261127)
-    zygote = subprocess.Popen(
-        [sys.executable, str(WORKER), *where],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert zygote.stdin is not None and zygote.stdout is not None
-    try:
-        for _ in range(CYCLES):
-            zygote.stdin.write("go\n")
-            zygote.stdin.flush()
-            pid = int(zygote.stdout.readline())
-            time.sleep(rng.uniform(0.005, 0.1))
-            os.kill(pid, signal.SIGKILL)
-            deadline = time.monotonic() + 10
-            while not _gone(pid):
-                assert time.monotonic() < deadline, "a killed kiosk did not go away"
-                time.sleep(0.002)
-    finally:
-        zygote.stdin.close()
-        zygote.wait(10)
+    data_dir, journal_path = tmp_path / "kiosk", tmp_path / "journal"
+    where = [
+        str(data_dir),
+        central.base_url,
+        str(journal_path),
+        TERMINAL_ID,
+        SECRET,
+        json.dumps(asdict(visit)),
+    ]
+    run_cycles(where, CYCLES, random.Random(20261127))
+    drain(data_dir, journal_path, make_client(central.base_url))
+    journal = read_journal(journal_path)
+    verdict = Verdict.of(journal, applied(central_app, TERMINAL_ID))
+    left = left_in_outbox(data_dir)
+    kills = journal.kills()
+    # Counts, not the sets themselves, so a failure's message stays readable.
+    returned, purged = journal.enqueues_returned, journal.rows_purged
+    lost, doubled, unintended = len(verdict.lost), len(verdict.doubled), len(verdict.unintended)
+    resent = len(journal.resent_after_delivery)
 
-    intended, returned = _journal(journal)
-    _drain(data_dir, make_client(central.base_url))
-    at_central = applied(central_app, TERMINAL_ID)
-
-    assert len(returned) > CYCLES, "too few enqueues returned for the test to mean anything"
-    assert {key for key in returned if at_central[key] != 1} == set()
-    assert set(at_central) <= intended
-    assert max(at_central.values()) == 1
-    admin = OutboxAdmin(data_dir)
-    counts = admin.status().counts
-    admin.close()
-    assert counts[State.PENDING] == counts[State.IN_FLIGHT] == counts[State.DEAD] == 0
+    assert returned > CYCLES, "too few enqueues returned for the test to mean anything"
+    assert (lost, doubled, unintended) == (0, 0, 0)
+    assert resent == 0, "rows were sent again after their delivery was recorded"
+    assert left.undelivered_deleted == 0, "purge deleted rows that were not delivered"
+    assert left.integrity == "ok"
+    assert left.counts[State.PENDING] == left.counts[State.IN_FLIGHT] == left.counts[State.DEAD] == 0
+    # Delivered rows were purged, and keys of purged rows enqueued and sent again: the case to watch.
+    assert purged > 0 and journal.resent_after_reenqueue > 0
+    assert kills[Phase.PURGE] >= MIN_KILLS_IN_PURGE, kills
+    assert kills[Phase.ENQUEUE] > 0 and kills[Phase.FORWARD] > 0, kills
