@@ -18,6 +18,7 @@ SCREENS: dict[str, tuple[str, str]] = {
     "overview": ("kiosk.screens.account", "OverviewScreen"),
     "deposits": ("kiosk.screens.account", "DepositsScreen"),
     "loan": ("kiosk.screens.account", "LoanScreen"),
+    "loan_plan": ("kiosk.screens.loan_plan", "LoanPlanScreen"),
     "withdrawal": ("kiosk.screens.withdrawal", "WithdrawalReasonsScreen"),
     "withdrawal_amount": ("kiosk.screens.withdrawal", "WithdrawalAmountScreen"),
     "withdrawal_card": ("kiosk.screens.withdrawal", "WithdrawalCardScreen"),

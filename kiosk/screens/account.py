@@ -455,6 +455,10 @@ Builder.load_string(
                         orientation: "vertical"
                         size_hint_y: None
                         height: self.minimum_height
+                    SecondaryButton:
+                        text: app.t("The whole repayment plan", app.locale)
+                        disabled: root.view is None
+                        on_release: app.go("loan_plan", view=root.view)
             FlowFooter:
                 back_text: N_("Home")
                 on_back: app.go_home()

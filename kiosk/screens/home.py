@@ -47,21 +47,35 @@ class HomeScreen(RenderedScreen):
         self.render()
 
     def render(self) -> None:
+        # The tiles are kept and refilled, not built again: a new tile's labels cost a frame of their own
+        # each (bench/ui_latency.py), and the home screen comes back after every service.
         tiles = self.ids.tiles
-        tiles.clear_widgets()
-        for offer in self.offers:
-            tiles.add_widget(self._tile(offer))
+        kept = list(reversed(tiles.children))
+        for extra in kept[len(self.offers) :]:
+            tiles.remove_widget(extra)
+        for index, offer in enumerate(self.offers):
+            if index == len(kept):
+                kept.append(self._new_tile())
+                tiles.add_widget(kept[index])
+            self._fill(kept[index], offer)
 
-    def _tile(self, offer: ServiceOffer) -> ChoiceTile:
-        t = self.app.t
-        title, detail = _TITLES[offer.id]
+    def _new_tile(self) -> ChoiceTile:
         # Ten to a 1080x1920 panel, two to a row: each the same height (room for a title of two lines in
         # large English text), so that the rows stay even.
-        tile = ChoiceTile(title=t(title), detail=t(detail), title_size=44, detail_size=27, min_height=250)
+        tile = ChoiceTile(title_size=44, detail_size=27, min_height=250)
+        tile.bind(on_release=lambda button: self.app.choose_service(button.service))
+        return tile
+
+    def _fill(self, tile: ChoiceTile, offer: ServiceOffer) -> None:
+        t = self.app.t
+        title, detail = _TITLES[offer.id]
         tile.service = offer.id  # which it opens
-        if not offer.open:
+        tile.title = t(title)
+        tile.kind = "choice" if offer.open else "note"
+        if offer.open:
+            tile.detail = t(detail)
+        else:
             # A closed service says when it opens, so nobody waits at the screen in vain.
-            tile.kind = "note"
             tile.detail = (
                 t("Opens {day} at {time}").format(
                     day=t(_WEEKDAYS[offer.opens[0]]), time=offer.opens[1].strftime("%H:%M")
@@ -69,8 +83,6 @@ class HomeScreen(RenderedScreen):
                 if offer.opens
                 else t("Not available at this kiosk now")
             )
-        tile.bind(on_release=lambda button: self.app.choose_service(button.service))
-        return tile
 
     def leave(self) -> None:
         if self.signed_in:

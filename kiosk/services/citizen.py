@@ -123,6 +123,17 @@ class DepositsView:
 
 
 @dataclass(frozen=True)
+class Instalment:
+    """One month of a loan's repayment plan, as the plan screen lists it."""
+
+    period: int
+    due_date: str
+    payment: str  # principal + interest
+    remaining: str  # the balance after it
+    paid: bool
+
+
+@dataclass(frozen=True)
 class LoanView:
     contract_no: str
     principal: str
@@ -134,6 +145,7 @@ class LoanView:
     overdue: str
     has_overdue: bool
     upcoming: list[tuple[str, str, str]]  # (due date, principal + interest, remaining) for the next months
+    plan: list[Instalment]  # every month of the term (360 for a 30-year loan)
 
 
 @dataclass(frozen=True)
@@ -391,4 +403,14 @@ def _loan_view(loan: Loan) -> LoanView:
         overdue=format_fen(loan.overdue_fen),
         has_overdue=loan.overdue_fen > 0,
         upcoming=upcoming,
+        plan=[
+            Instalment(
+                period=row.period,
+                due_date=row.due_date.isoformat(),
+                payment=format_fen(row.principal_fen + row.interest_fen),
+                remaining=format_fen(row.remaining_fen),
+                paid=row.paid,
+            )
+            for row in loan.plan
+        ],
     )

@@ -48,7 +48,13 @@ SERVICE_SCREENS = {
 # Services anyone may use without an ID card: a complaint or suggestion may be anonymous.
 OPEN_SERVICES = frozenset({"complaint"})
 # Queries: seeing the answer is the whole service, complete when the citizen leaves its screen.
-QUERY_SCREENS = {"overview": "overview", "deposits": "deposits", "loan": "loan", "applications": "status"}
+QUERY_SCREENS = {
+    "overview": "overview",
+    "deposits": "deposits",
+    "loan": "loan",
+    "loan_plan": "loan",
+    "applications": "status",
+}
 # Services that file a transaction: offered only while the kiosk can keep one (its outbox is open).
 TRANSACTION_SERVICES = frozenset({"withdrawal", "pre_registration", "complaint"})
 

@@ -47,10 +47,12 @@ def drive(
     front: Callable[[str], Front] | None = None,
     bank_card_slot: bool = False,
     report: Callable[[Scenario, Any, dict[str, Any]], None] | None = None,
+    demo_panel: bool = True,
 ) -> int:
     """Run one driver: `make_driver(app, out, parts, front)` once the app has started. `session`,
     `outbox` and `maintenance` override the demo's settings; `front(base_url)` puts something between
-    kiosk and centre; `report(driver, app, result)` adds the driver's own facts to the report."""
+    kiosk and centre; `report(driver, app, result)` adds the driver's own facts to the report;
+    `demo_panel=False` gives the kiosk's window alone, as in a hall."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--data-dir", type=Path, required=True)
@@ -71,7 +73,9 @@ def drive(
     link = front(parts.base_url) if front is not None else None
     if link is not None:
         settings = settings.with_overrides(central={"base_url": link.url})
-    plan = plan_window(1080, 1920, fullscreen=False, kiosk_mode=False, demo_panel=True, window_height=960)
+    plan = plan_window(
+        1080, 1920, fullscreen=False, kiosk_mode=False, demo_panel=demo_panel, window_height=960
+    )
     runtime = build_runtime(
         settings,
         card_placer=parts.emulator,
