@@ -71,7 +71,11 @@ class LatencyDriver(Driver):
         """Tap what `locate` finds, as Driver.tap does, timing it to the frame that shows `shown`."""
         from kivy.tests.common import UnitTestTouch
 
-        self.wait_for(f"a button for {name}", lambda: locate() is not None and not locate().disabled)
+        # Kivy's ScreenManager lets no touch through while a screen fades in: a finger waits for it.
+        self.wait_for(
+            f"a button for {name}",
+            lambda: not self.app.sm.transition.is_active and locate() is not None and not locate().disabled,
+        )
         if self.ui(lambda: _scroll_into_view(locate())):
             time.sleep(0.1)
         time.sleep(0.05)  # a finger's pause: the frame before the tap is an idle one

@@ -50,6 +50,10 @@ log = logging.getLogger(__name__)
 KIVY_INI = Path(__file__).resolve().parent / "data" / "kivy.ini"
 
 _PREBUILD_AFTER_S = 0.5
+# The garbage collector's full pass: never on its own once every screen is built, but on the attract screen
+# this long after a visit ends (the goodbye's fade is over; nobody is there yet).
+_FULL_PASS_NEVER = 1_000_000_000
+_COLLECT_AFTER_S = 0.5
 # Screens where nobody is being served: the idle countdown does not run there.
 _RESTING_SCREENS = frozenset({"attract", "goodbye", "out_of_service"})
 # Where the hidden staff gesture is heard: the screens nobody is being served on, never during a visit.
@@ -255,6 +259,18 @@ class KioskApp(App):
         if self._unbuilt:
             self.screen(self._unbuilt.pop(0))
             Clock.schedule_once(self._build_next_screen, 0)
+        else:
+            # Every screen is built and lives as long as the kiosk: some 500 000 objects, which the
+            # collector's full passes would otherwise walk again and again, each a pause of 200-700 ms on
+            # this thread landing in whatever frame it falls (bench/ui_latency.py saw them in taps). Once,
+            # before any citizen: what is garbage now is collected, what lives is taken out of later walks.
+            gc.collect()
+            gc.freeze()
+            # What a visit leaves behind is collected when the next one could not notice (the attract
+            # screen, below): the collector's full pass is kept out of the visits. The young generations
+            # still collect as they go, so garbage waits at most one visit.
+            young, middle, _full = gc.get_threshold()
+            gc.set_threshold(young, middle, _FULL_PASS_NEVER)
 
     def on_stop(self) -> None:
         # Also reached without request_stop (App.stop() called directly, a demo window closed): the stop
@@ -298,6 +314,7 @@ class KioskApp(App):
         self.step = list(step_of(name))
         self.sm.current = name
         if name in _STAFF_ENTRY_SCREENS:
+            Clock.schedule_once(lambda _dt: gc.collect(), _COLLECT_AFTER_S)
             # Between visits voice is what the hall's default makes it (the goodbye was still spoken in
             # the voice of the visit it ends).
             self.set_voice(self.text_scale > 1.0, speak=False)
