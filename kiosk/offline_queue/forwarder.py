@@ -44,6 +44,7 @@ class Forwarder:
         retry: RetryPolicy | None = None,
         offline_after: int = 3,
         probe_every_s: float = 30.0,
+        offline_probe_every_s: float = 10.0,
         purge_every_s: float = 3600.0,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.time,
@@ -57,6 +58,7 @@ class Forwarder:
         self.retry = retry or RetryPolicy()
         self._offline_after = offline_after
         self._probe_every_s = probe_every_s
+        self._offline_probe_every_s = offline_probe_every_s
         self._purge_every_s = purge_every_s
         self._rng = rng or random.Random()
         self._clock = clock
@@ -65,6 +67,7 @@ class Forwarder:
         self._state = Connectivity.OFFLINE
         self._last_success: float | None = None
         self._last_contact = float("-inf")
+        self._last_offline_probe = float("-inf")
         self._last_purge = float("-inf")
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -114,13 +117,30 @@ class Forwarder:
             self._send(items)
             return 0.0
         if head_due_in is not None:
-            # Rows wait for their retry; that retry is the next contact, no probe needed before it.
-            return head_due_in
+            return self._wait_for_head(head_due_in, now)
         if self._state is not Connectivity.ONLINE or now - self._last_contact >= self._probe_every_s:
             self._probe()
         if self._state is Connectivity.ONLINE:
             return self._probe_every_s
         return self.retry.delay(max(self._failures, 1), self._rng)
+
+    def _wait_for_head(self, head_due_in: float, now: float) -> float:
+        """Rows wait for their retry. Online or degraded, that retry is the next contact. Offline, the
+        backoff has grown towards cap_s and would hold the backlog for minutes after the network is back: a
+        probe every offline_probe_every_s notices the centre's return, and then the rows go at once. Only
+        silence leads here, so a centre that answers with errors keeps its backoff. Probes are timed from
+        their start: an unanswered one lasts the client's whole time-out, which must not add to the period."""
+        if self._state is not Connectivity.OFFLINE:
+            return head_due_in
+        probe_in = self._last_offline_probe + self._offline_probe_every_s - now
+        if probe_in > 0:
+            return min(head_due_in, probe_in)
+        self._last_offline_probe = now
+        self._probe()
+        if self._state is Connectivity.ONLINE:
+            self._outbox.retry_now()
+            return 0.0
+        return max(0.0, min(head_due_in, self._offline_probe_every_s) - (self._clock() - now))
 
     def _send(self, items: list[OutgoingItem]) -> None:
         try:

@@ -112,3 +112,43 @@ def test_a_centre_that_keeps_failing_dead_letters_after_max_attempts_then_staff_
     _run_until_idle(Forwarder(outbox, make_client(central.base_url), retry=FAST))
     outbox.close()
     assert all(applied(central_app, TERMINAL_ID)[key] == 1 for key in keys)
+
+
+class _Longest(random.Random):
+    """Full jitter drawn at its ceiling: every backoff as long as the policy allows."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+def test_an_offline_forwarder_delivers_soon_after_the_network_is_back_not_after_its_backoff(
+    tmp_path: Path,
+    central: RunningServer,
+    central_app: FastAPI,
+    make_client: Callable[[str, float], CentralClient],
+) -> None:
+    outbox = Outbox.open(tmp_path)
+    key = outbox.enqueue("rating", rating(random.Random(44))).idempotency_key
+    with ChaosProxy(central.base_url, {"pass": 1.0}, seed=2) as proxy:
+        # Backoff at the production cap from the first failure: the row's retry is five minutes away, as
+        # after a long outage.
+        forwarder = Forwarder(
+            outbox,
+            make_client(proxy.base_url, 0.2),
+            retry=RetryPolicy(base_s=300.0),
+            offline_after=1,
+            offline_probe_every_s=0.3,
+            rng=_Longest(),
+        )
+        proxy.cut()
+        assert forwarder.step() == 0.0
+        assert forwarder.connectivity.state is Connectivity.OFFLINE
+        proxy.restore()
+        deadline = time.monotonic() + 5
+        while outbox.usage().rows and time.monotonic() < deadline:
+            wait = forwarder.step()
+            assert wait <= 0.3, "the backoff, not the probe, would decide when the row goes"
+            time.sleep(wait)
+    outbox.close()
+    assert applied(central_app, TERMINAL_ID)[key] == 1
+    assert forwarder.connectivity.state is Connectivity.ONLINE
