@@ -24,10 +24,7 @@ All data is synthetic.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,55 +36,16 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.hall import Usage, serve_centre_and_printer, stop, usage, write_settings  # noqa: E402
 from central_server.seed import DEMO_PASSWORD, OTHER_PASSWORD_NAME  # noqa: E402
-from central_server.terminals import DEMO_TERMINALS  # noqa: E402
 from kiosk.settings import load_settings  # noqa: E402
 from kiosk.simulate import Simulation, VisitReport  # noqa: E402
 from kiosk.simulate_script import Visit  # noqa: E402
 
 WARM_UP = 20
 WITHDRAW_EVERY = 4
-# The demo kiosk, whose published secret `kiosk-central serve --demo` accepts.
-[(TERMINAL, SECRET)] = DEMO_TERMINALS.items()
-START_TIMEOUT_S = 30.0
 TARGET_RSS_GROWTH_MB = 5.0
 PRE_REGISTRABLE = "transfer"  # a business type of the demo catalogue that any citizen may pre-register
-SETTINGS = """\
-[kiosk]
-id = "{terminal}"
-centre_id = "00012000"
-data_dir = "{directory}/data"
-
-[central]
-base_url = "{base_url}"
-terminal_secret = "{secret}"
-
-[outbox]
-key_file = "{directory}/keys/outbox.key"
-
-[devices]
-idcard = "sim://?poll_ms=20"
-bankcard = "sim://?poll_ms=20"
-printer = "{printer}"
-"""
-
-
-@dataclass(frozen=True)
-class Usage:
-    rss_kb: int
-    threads: int
-    fds: int
-
-
-def usage() -> Usage:
-    gc.collect()
-    status = Path("/proc/self/status").read_text(encoding="ascii")
-    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-    return Usage(
-        rss_kb=int(fields["VmRSS"].split()[0]),
-        threads=int(fields["Threads"]),
-        fds=len(os.listdir("/proc/self/fd")),
-    )
 
 
 @dataclass
@@ -132,55 +90,12 @@ class Planner:
             self.offered[id_number] = [r["code"] for r in screen.data["reasons"] if r["selectable"]]
 
 
-def _serve(command: list[str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start a loopback server of the project's and return it with the address its first line names
-    ("listening on ADDRESS ..."). Its output goes to `log`, read by no one unless something goes wrong."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline and process.poll() is None:
-        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-            if line.startswith("listening on "):
-                return process, line.split()[2]
-        time.sleep(0.05)
-    process.kill()
-    raise SystemExit(f"soak: {' '.join(command[1:4])} did not start; its output is in {log}")
-
-
 def soak(visits: int, trace: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="kiosk-soak-") as tmp:
         directory = Path(tmp)
-        centre, base_url = _serve(
-            [sys.executable, "-m", "central_server", "serve", "--demo", "--port", "0"],
-            directory / "centre.log",
-        )
-        printer, printer_url = _serve(
-            [
-                sys.executable,
-                "-m",
-                "kiosk",
-                "devices",
-                "printer",
-                "emulate",
-                "--port",
-                "0",
-                "--out",
-                str(directory / "receipts"),
-            ],
-            directory / "printer.log",
-        )
+        (centre, base_url), (printer, printer_url) = serve_centre_and_printer(directory)
         try:
-            settings_path = directory / "kiosk.toml"
-            settings_path.write_text(
-                SETTINGS.format(
-                    terminal=TERMINAL,
-                    directory=directory,
-                    base_url=base_url,
-                    secret=SECRET,
-                    printer=printer_url,
-                ),
-                encoding="utf-8",
-            )
+            settings_path = write_settings(directory, base_url=base_url, printer_url=printer_url)
             simulation = Simulation(load_settings(settings_path))
             problems = simulation.start()
             if problems:
@@ -190,9 +105,7 @@ def soak(visits: int, trace: bool) -> dict[str, Any]:
             finally:
                 simulation.stop()
         finally:
-            for process in (printer, centre):
-                process.terminate()
-                process.wait(timeout=10)
+            stop(printer, centre)
 
 
 def _run(simulation: Simulation, visits: int, trace: bool) -> dict[str, Any]:

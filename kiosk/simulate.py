@@ -16,7 +16,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -146,7 +146,9 @@ class Simulation:
         runtime.start_background_services()
         return list(runtime.problems)
 
-    def run_visit(self, visit: Visit) -> VisitReport:
+    def run_visit(self, visit: Visit, after_step: Callable[[StepReport], None] | None = None) -> VisitReport:
+        """Run the visit's steps; `after_step` (a bench's) is called after each, before the next, so that
+        something can happen in the middle of a visit (a bundle arriving, the network dropping)."""
         from kiosk.simulate_steps import VisitMemory, end_visit, run_step
 
         hands = self._hands
@@ -163,6 +165,8 @@ class Simulation:
                     report.receipts.append(outcome.receipt)
                 if not ok:
                     break
+                if after_step is not None:
+                    after_step(report.steps[-1])
         finally:
             # However the steps went, the next visit begins on a kiosk nobody is signed in at.
             end_visit(hands, memory)

@@ -220,7 +220,7 @@ StatementPeriod = Literal["last_12_months", "this_year", "last_year"]
 
 class Certificate(StepBase):
     do: Literal["certificate"]
-    fail_codes = frozenset({"no_settled_loan", "account_closed", "not_printed"})
+    fail_codes = frozenset({"no_settled_loan", "account_closed", "opened_after_period", "not_printed"})
     kind: Literal["deposit", "loan_settled", "statement"]
     period: StatementPeriod | None = None
 

@@ -4,7 +4,7 @@ a certificate is the centre's word, and only the centre can issue its code."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -32,6 +32,10 @@ _REFUSALS = {
         "Your account is closed, so this certificate cannot be issued here. Please ask at the counter."
     ),
 }
+OPENED_AFTER_PERIOD = N_(
+    "Your account was opened after this period, so there is nothing to show for it. Please choose a "
+    "later period."
+)
 
 
 class CertificateRefused(Exception):
@@ -95,6 +99,8 @@ class CertificateService:
             raise Unavailable("no printer")
         token = self._citizen.signed_in_citizen().session_token
         try:
+            if period is not None:
+                period = self._within_account(token, period)
             issued = self._central.issue_certificate(
                 token,
                 kind,
@@ -117,6 +123,15 @@ class CertificateService:
             False,
             N_("The certificate could not be printed. Please try again, or ask at the counter."),
         )
+
+    def _within_account(self, token: str, period: Period) -> Period:
+        """The periods are offered to every citizen, but the centre issues a statement only for months of
+        the account's life (bad_request otherwise, which the citizen would be told is an outage): for an
+        account opened within the period, the statement starts at its opening month."""
+        opened = f"{self._central.account(token).opened_on:%Y-%m}"
+        if opened > period.period_to:
+            raise CertificateRefused("opened_after_period", OPENED_AFTER_PERIOD)
+        return replace(period, period_from=max(period.period_from, opened))
 
 
 def _receipt(issued: IssuedCertificate, printed_at: datetime, branding: ReceiptBranding) -> Receipt:

@@ -1,5 +1,6 @@
 """``kiosk devices printer test|status|emulate``: print a test slip, read the paper status, run a
-virtual printer on a TCP port.
+virtual printer on a TCP port (SIGUSR1 makes its roll run out a few rows into the next slip, SIGUSR2 puts in
+a new roll).
 
 ``test`` and ``status`` exit 0 only when the printer said it was ready (``test``: before and after the
 slip, and that it printed it where the printer can say so); otherwise 1 and one line that says why
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
 _TIMEOUT = 30.0
+# SIGUSR1 to `emulate`: rows of the next slip that still come out before the roll ends (about its header).
+RUN_OUT_AFTER_SIGNAL_ROWS = 5
 
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -155,11 +158,18 @@ def cmd_emulate(args: argparse.Namespace) -> int:
         _say("emulate", f"cannot listen on {args.host}:{args.port}: {exc.strerror}")
         return EXIT_FAILED
     stop = threading.Event()
+    # SIGUSR1: the roll runs out a few rows into the next slip; SIGUSR2: staff put in a new roll. Acted on
+    # in the loop below, not in the handler: the handler may interrupt this thread inside the printer's lock.
+    rolls: list[int] = []
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    def on_roll(signum: int, frame: FrameType | None) -> None:
+        rolls.append(signum)
+
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous |= {sig: signal.signal(sig, on_roll) for sig in (signal.SIGUSR1, signal.SIGUSR2)}
     try:
         gs_r = ", without GS r" if args.without_gs_r else ""
         print(f"listening on {printer.url} (paper {args.paper}{gs_r}); jobs go to {args.out}", flush=True)
@@ -169,6 +179,13 @@ def cmd_emulate(args: argparse.Namespace) -> int:
             for job in jobs[shown:]:
                 print(f"job {job.number}: {job.reason}, {job.png}", flush=True)
             shown = len(jobs)
+            while rolls:
+                if rolls.pop(0) == signal.SIGUSR1:
+                    printer.set_paper(Paper.NEAR_END, run_out_after_rows=RUN_OUT_AFTER_SIGNAL_ROWS)
+                    print(f"paper: runs out after {RUN_OUT_AFTER_SIGNAL_ROWS} rows", flush=True)
+                else:
+                    printer.set_paper(Paper.OK)
+                    print("paper: a new roll", flush=True)
             stop.wait(0.1)
     finally:
         printer.stop()
