@@ -14,9 +14,12 @@ machine noise hits both alike. Starts its own Xvfb when DISPLAY is unset.
 
 Goals (issue #17): every transition that does not wait on the centre answers (its first frame drawn) at
 p95 <= 100 ms; one that waits shows its working state within 100 ms; no frame over 33 ms (two frames at 60
-Hz). Under Xvfb the frames are drawn by the CPU (Mesa's llvmpipe), so the baseline's own frames say what
-the machine allows: the report gives both. `--profile DIR` writes a cProfile file per transition (the
-kiosk's Kivy thread, tap to settled) to see where the time goes: `python -m pstats DIR/NNN-name.prof`.
+Hz). Under Xvfb the frames are drawn by the CPU (Mesa's llvmpipe), which rasterises while the window
+draws and swaps its buffers: each frame is reported whole and less its drawing ("work": the app's own
+part, callbacks, layout and text, which a GPU does not take off it), and the baseline's frames say what
+the machine allows. The answer is timed to the swap's request, the same for kiosk and baseline.
+`--profile DIR` writes a cProfile file per transition (the kiosk's Kivy thread, tap to settled) to see
+where the time goes: `python -m pstats DIR/NNN-name.prof`.
 """
 
 from __future__ import annotations
@@ -108,9 +111,25 @@ def summarise(measured: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "first_frame_p95_ms": round(p95(first), 1),
                 "settled_p50_ms": round(statistics.median(e["settled_ms"] for e in entries), 1),
                 "longest_frame_ms": round(max(e["longest_frame_ms"] for e in entries), 1),
+                "longest_work_ms": round(max(e["longest_work_ms"] for e in entries), 1),
             }
         )
     return rows
+
+
+def frame_figures(frames: list[list[float]]) -> dict[str, Any]:
+    """Frames as [length, drawing] pairs (bench/ui_probe.py's Frame)."""
+    lengths = [length for length, _drawing in frames]
+    work = [length - drawing for length, drawing in frames]
+    return {
+        "frames": len(frames),
+        "p50_ms": round(statistics.median(lengths), 1),
+        "p95_ms": round(p95(lengths), 1),
+        "max_ms": round(max(lengths), 1),
+        "over_33ms": sum(f > GOAL_FRAME_MS for f in lengths),
+        "work_p95_ms": round(p95(work), 1),
+        "work_max_ms": round(max(work), 1),
+    }
 
 
 def report(kiosk_runs: list[dict[str, Any]], bare_runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -119,46 +138,50 @@ def report(kiosk_runs: list[dict[str, Any]], bare_runs: list[dict[str, Any]]) ->
     rows = summarise(measured)
     answers = [r for r in rows if r["waits"] != "reader"]  # a card read is the reader's time, not a tap's
     worst = max(answers, key=lambda r: r["first_frame_p95_ms"])
-    scrolls: dict[str, list[float]] = defaultdict(list)
+    heaviest = max(answers, key=lambda r: r["longest_work_ms"])
+    scrolls: dict[str, list[list[float]]] = defaultdict(list)
     for run in kiosk_runs:
         for scroll in run["scrolls"]:
-            scrolls[scroll["name"]] += scroll["frames_ms"]
-    kiosk_frames = [m["longest_frame_ms"] for m in measured if m["waits"] != "reader"]
+            scrolls[scroll["name"]] += scroll["frames"]
+    taps = [m for m in measured if m["waits"] != "reader"]
+    frames = [m["longest_frame_ms"] for m in taps]
+    work = [m["longest_work_ms"] for m in taps]
     bare_first = [m["first_frame_ms"] for m in bare]
-    bare_longest = [m["longest_frame_ms"] for m in bare]
+    bare_frames = [m["longest_frame_ms"] for m in bare]
+    bare_work = [m["longest_work_ms"] for m in bare]
     result: dict[str, Any] = {
         "transitions": rows,
         "worst_transition": worst["name"],
         "worst_first_frame_p95_ms": worst["first_frame_p95_ms"],
-        "kiosk_longest_frame_p50_ms": round(statistics.median(kiosk_frames), 1),
-        "kiosk_longest_frame_max_ms": round(max(kiosk_frames), 1),
-        "kiosk_transitions_with_frame_over_33ms": sum(f > GOAL_FRAME_MS for f in kiosk_frames),
-        "kiosk_transitions": len(kiosk_frames),
-        "scrolling": {
-            name: {
-                "frames": len(frames),
-                "p50_ms": round(statistics.median(frames), 1),
-                "p95_ms": round(p95(frames), 1),
-                "max_ms": round(max(frames), 1),
-                "over_33ms": sum(f > GOAL_FRAME_MS for f in frames),
-            }
-            for name, frames in scrolls.items()
+        "heaviest_transition": heaviest["name"],
+        "heaviest_work_ms": heaviest["longest_work_ms"],
+        "kiosk": {
+            "transitions": len(taps),
+            "longest_frame_p50_ms": round(statistics.median(frames), 1),
+            "longest_frame_max_ms": round(max(frames), 1),
+            "with_a_frame_over_33ms": sum(f > GOAL_FRAME_MS for f in frames),
+            "longest_work_p50_ms": round(statistics.median(work), 1),
+            "longest_work_max_ms": round(max(work), 1),
+            "with_work_over_33ms": sum(f > GOAL_FRAME_MS for f in work),
         },
+        "scrolling": {name: frame_figures(frames) for name, frames in scrolls.items()},
         "baseline": {
             "switches": len(bare),
             "first_frame_p50_ms": round(statistics.median(bare_first), 1),
             "first_frame_p95_ms": round(p95(bare_first), 1),
-            "longest_frame_p50_ms": round(statistics.median(bare_longest), 1),
-            "longest_frame_max_ms": round(max(bare_longest), 1),
-            "switches_with_frame_over_33ms": sum(f > GOAL_FRAME_MS for f in bare_longest),
-            "idle_frame_p50_ms": round(
-                statistics.median(f for run in bare_runs for f in run["idle_frames_ms"]), 1
-            ),
+            "longest_frame_p50_ms": round(statistics.median(bare_frames), 1),
+            "longest_frame_max_ms": round(max(bare_frames), 1),
+            "with_a_frame_over_33ms": sum(f > GOAL_FRAME_MS for f in bare_frames),
+            "longest_work_max_ms": round(max(bare_work), 1),
+            "idle": frame_figures([f for run in bare_runs for f in run["idle_frames"]]),
         },
     }
     result["answers_met"] = all(r["first_frame_p95_ms"] <= GOAL_ANSWER_MS for r in answers)
-    result["frames_met"] = result["kiosk_longest_frame_max_ms"] <= GOAL_FRAME_MS and all(
+    result["frames_met"] = result["kiosk"]["longest_frame_max_ms"] <= GOAL_FRAME_MS and all(
         s["max_ms"] <= GOAL_FRAME_MS for s in result["scrolling"].values()
+    )
+    result["work_met"] = result["kiosk"]["longest_work_max_ms"] <= GOAL_FRAME_MS and all(
+        s["work_max_ms"] <= GOAL_FRAME_MS for s in result["scrolling"].values()
     )
     return result
 
@@ -189,17 +212,18 @@ def main() -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
-        heading = ("transition", "waits", "n", "first p50", "p95", "settled", "frame max")
-        print("{:32} {:6} {:>3} {:>9} {:>7} {:>8} {:>9}".format(*heading))
+        heading = ("transition", "waits", "n", "first p50", "p95", "settled", "frame max", "work max")
+        print("{:32} {:6} {:>3} {:>9} {:>7} {:>8} {:>9} {:>8}".format(*heading))
         for row in result["transitions"]:
             print(
                 f"{row['name']:32} {row['waits']:6} {row['n']:>3} {row['first_frame_p50_ms']:>9} "
-                f"{row['first_frame_p95_ms']:>7} {row['settled_p50_ms']:>8} {row['longest_frame_ms']:>9}"
+                f"{row['first_frame_p95_ms']:>7} {row['settled_p50_ms']:>8} {row['longest_frame_ms']:>9} "
+                f"{row['longest_work_ms']:>8}"
             )
         for key, value in result.items():
             if key != "transitions":
                 print(f"{key}: {value}")
-    return 0 if result["answers_met"] and result["frames_met"] else 1
+    return 0 if result["answers_met"] and result["frames_met"] and result["work_met"] else 1
 
 
 if __name__ == "__main__":

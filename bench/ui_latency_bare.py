@@ -82,7 +82,7 @@ def main() -> int:
 
         def drive(self) -> None:
             time.sleep(1.0)  # the first frames of a new window are not a switch's
-            result["idle_frames_ms"] = self.probe.frames_during(lambda: time.sleep(1.0))
+            result["idle_frames"] = [f.as_json() for f in self.probe.frames_during(lambda: time.sleep(1.0))]
             measured = []
             for _ in range(args.taps):
                 target = "two" if self.sm.current == "one" else "one"

@@ -220,7 +220,10 @@ class LatencyDriver(Driver):
             time.sleep(1.5)  # the list glides on after the last flick, and stops
 
         self.scrolls.append(
-            {"name": f"scrolling the {PLAN_ROWS}-row plan", "frames_ms": self.probe.frames_during(scroll)}
+            {
+                "name": f"scrolling the {PLAN_ROWS}-row plan",
+                "frames": [f.as_json() for f in self.probe.frames_during(scroll)],
+            }
         )
         self.ui(lambda: app.export_screen(self.out / "loan_plan_scrolled.png"))
         self.timed_tap(
@@ -286,7 +289,10 @@ class LatencyDriver(Driver):
             "the countdown", lambda: app._overlay is not None, timeout=SESSION["idle_timeout_s"] + 5
         )
         self.scrolls.append(
-            {"name": "countdown ticking", "frames_ms": self.probe.frames_during(lambda: time.sleep(2))}
+            {
+                "name": "countdown ticking",
+                "frames": [f.as_json() for f in self.probe.frames_during(lambda: time.sleep(2))],
+            }
         )
         self.timed_tap("countdown → dismissed", lambda: app._overlay, lambda: app._overlay is None)
 

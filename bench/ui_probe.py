@@ -39,6 +39,7 @@ class Measured:
     first_frame_ms: float  # the first swap after `shown` held: the answer visible
     settled_ms: float  # the first swap after `settled` held (a screen's fade finished; the data there)
     longest_frame_ms: float  # over the frames from the tap to settled
+    longest_work_ms: float  # the same less drawing (see Frame)
     frames: int
     waits_on_centre: bool
 
@@ -48,9 +49,29 @@ class Measured:
             "first_frame_ms": round(self.first_frame_ms, 1),
             "settled_ms": round(self.settled_ms, 1),
             "longest_frame_ms": round(self.longest_frame_ms, 1),
+            "longest_work_ms": round(self.longest_work_ms, 1),
             "frames": self.frames,
             "waits_on_centre": self.waits_on_centre,
         }
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One turn of the main loop, and the part of it spent drawing: the window's on_draw (walking the
+    canvas, sending the drawing commands) and the buffer swap. Under Xvfb the GL driver (Mesa's llvmpipe)
+    rasterises on the CPU inside those two, which a GPU does in a millisecond or two; `work_ms`, the rest
+    (the Clock's callbacks, a tap's handler among them, layout, text rendered into textures), is the app's
+    own part on any machine."""
+
+    length_ms: float
+    drawing_ms: float
+
+    @property
+    def work_ms(self) -> float:
+        return self.length_ms - self.drawing_ms
+
+    def as_json(self) -> list[float]:
+        return [round(self.length_ms, 2), round(self.drawing_ms, 2)]
 
 
 @dataclass
@@ -79,10 +100,17 @@ class FrameProbe:
         self.profile_dir = profile_dir
         self.measured = 0
         self.ticks: list[float] = []
+        self.drawing: list[tuple[float, float]] = []  # (began, done) of each on_draw and buffer swap
         self.last_flip = 0.0
         self._pending: _Pending | None = None
         Clock.schedule_interval(self._tick, 0)
         Window.bind(on_flip=self._flipped)
+        # The window's event dispatch calls its on_draw, and its on_flip calls self.flip(): both are timed
+        # through attributes of the instance that wrap them.
+        self._window_draw = Window.on_draw
+        Window.on_draw = self._draw
+        self._window_flip = Window.flip
+        Window.flip = self._swap
 
     # -- on the Kivy thread ---------------------------------------------------------------------------
 
@@ -128,25 +156,38 @@ class FrameProbe:
             pending.profile.dump_stats(str(self.profile_dir / f"{self.measured:03d}-{slug}.prof"))
         if settled_at is not None and pending.first_frame is not None:
             settled_at = max(settled_at, pending.first_frame)
-            frames = self._frame_lengths(pending.started, settled_at)
+            frames = self._frames(pending.started, settled_at)
             pending.result = Measured(
                 name=pending.name,
                 first_frame_ms=(pending.first_frame - pending.started) * 1000,
                 settled_ms=(settled_at - pending.started) * 1000,
-                longest_frame_ms=max(frames, default=0.0),
+                longest_frame_ms=max((f.length_ms for f in frames), default=0.0),
+                longest_work_ms=max((f.work_ms for f in frames), default=0.0),
                 frames=len(frames),
                 waits_on_centre=pending.waits_on_centre,
             )
         pending.done.set()
 
-    def _frame_lengths(self, start: float, end: float) -> list[float]:
-        """The lengths (ms) of the frames that overlap [start, end], the one the tap ran in included."""
-        ticks = self.ticks
-        return [
-            (after - before) * 1000
-            for before, after in itertools.pairwise(ticks)
-            if after > start and before < end
-        ] + ([(time.perf_counter() - ticks[-1]) * 1000] if ticks and ticks[-1] < end else [])
+    def _frames(self, start: float, end: float) -> list[Frame]:
+        """The frames that overlap [start, end], the one the tap ran in included (the last may still be
+        in progress: its length so far)."""
+        ticks = [*self.ticks, time.perf_counter()]
+        frames = []
+        for before, after in itertools.pairwise(ticks):
+            if after > start and before < end:
+                drawing = sum(done - began for began, done in self.drawing if before <= began < after)
+                frames.append(Frame((after - before) * 1000, drawing * 1000))
+        return frames
+
+    def _draw(self, *args: Any) -> None:
+        began = time.perf_counter()
+        self._window_draw(*args)
+        self.drawing.append((began, time.perf_counter()))
+
+    def _swap(self) -> None:
+        began = time.perf_counter()
+        self._window_flip()
+        self.drawing.append((began, time.perf_counter()))
 
     # -- from the driver's thread ---------------------------------------------------------------------
 
@@ -187,13 +228,13 @@ class FrameProbe:
         assert pending.result is not None
         return pending.result
 
-    def frames_during(self, action: Callable[[], None]) -> list[float]:
-        """The lengths (ms) of the frames while `action` runs on this (the driver's) thread: e.g. a
-        scroll, one finger movement per frame."""
+    def frames_during(self, action: Callable[[], None]) -> list[Frame]:
+        """The frames while `action` runs on this (the driver's) thread: e.g. a scroll, one finger
+        movement per frame."""
         start = time.perf_counter()
         action()
         end = time.perf_counter()
         done = threading.Event()
         Clock.schedule_once(lambda _dt: done.set(), 0)  # the frame in progress ends first
         done.wait(WAIT_S)
-        return self._frame_lengths(start, end)
+        return self._frames(start, end)

@@ -9,6 +9,7 @@ from kivy.uix.screenmanager import Screen
 import kiosk.widgets.common
 import kiosk.widgets.header
 import kiosk.widgets.pictures  # noqa: F401
+from kiosk.widgets.screen_label import render_deferred
 
 
 class KioskScreen(Screen):
@@ -21,6 +22,11 @@ class KioskScreen(Screen):
 
     def wipe(self) -> None:
         """Forget everything of the citizen this screen shows or holds."""
+
+    def on_pre_enter(self, *_args: Any) -> None:
+        # Words changed while the screen was hidden (a language or text size switch) are rendered now,
+        # before the frame that first shows it (kiosk/widgets/screen_label.py).
+        render_deferred(self)
 
     def personal_speech(self) -> tuple[str, dict[str, object]] | None:
         """The personal prompt (kiosk.voice.prompts) and its facts for "read my details aloud", for a

@@ -5,12 +5,12 @@ from kivy.properties import BooleanProperty, ColorProperty, NumericProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
-from kivy.uix.label import Label
 
 from kiosk.widgets import theme
+from kiosk.widgets.screen_label import ScreenLabel
 
 
-class KioskButton(ButtonBehavior, Label):
+class KioskButton(ButtonBehavior, ScreenLabel):
     """A big rounded button; the whole rectangle is the touch target (elderly fingers miss small ones)."""
 
     # The size before the citizen's large-text choice; set this, not font_size, on instances (a font_size
