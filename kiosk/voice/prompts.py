@@ -220,6 +220,12 @@ SCREEN_PROMPTS: dict[str, Prompt] = {
             "This is your loan information, shown on the screen.",
         ),
         _screen(
+            "loan_plan",
+            "这是您的全部还款计划，每月一行。下一期已标出，上下滑动查看。",
+            "This is your whole repayment plan, one month to a line. The next payment due is marked; "
+            "slide up or down to see more.",
+        ),
+        _screen(
             "withdrawal",
             "请选择提取原因。灰色的原因需要到柜台办理。",
             "Please choose the reason for your withdrawal. Grey reasons are handled at the counter.",
