@@ -8,6 +8,7 @@ off the start of a line, as Chinese typesetting expects.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from kiosk.devices.printer.chinese import Codec, as_printed, columns_of, normalise, width
 from kiosk.receipts.model import (
@@ -29,6 +30,10 @@ PAPER_GEOMETRY = {58: (COLUMNS_58MM, 384), 80: (COLUMNS_80MM, 576)}  # paper mm 
 
 # No line may start with these (GB/T 15834 line-breaking practice); the character before them moves down.
 _NO_LINE_START = frozenset("，。、；：？！）》】」』”’…—%")
+# A space before such a mark would be a break opportunity before it, where the rule could not hold (a full
+# line, a space, then "）" would start the next line). The full-width marks carry their own spacing, so
+# the space is dropped rather than printed.
+_SPACE_BEFORE_NO_LINE_START = re.compile(" +(?=[" + re.escape("".join(sorted(_NO_LINE_START))) + "])")
 _GAP = 1  # spaces between table columns
 
 
@@ -68,6 +73,7 @@ def wrap(text: str, columns: int) -> list[str]:
     """Break ``text`` into lines of at most ``columns`` columns (each at least one character)."""
     if columns < 2:
         raise ValueError("a line holds at least one hanzi (2 columns)")
+    text = _SPACE_BEFORE_NO_LINE_START.sub("", text)
     lines: list[str] = []
     current: list[str] = []
     used = 0
