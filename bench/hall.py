@@ -122,28 +122,16 @@ def serve(command: list[str], log: Path, *, stdin: int | None = None) -> tuple[s
     return process, address(process, log)
 
 
-# `kiosk-central serve` with the per-terminal window of failed sign-ins (central_server/limits.py) set from
-# the first argument: the command has no option for it, and a compressed day needs it compressed too.
-_CENTRE_WITH_SIGN_IN_WINDOW = """\
-import functools, sys
-from central_server import cli
-from central_server.limits import Limits
-cli.Limits = functools.partial(Limits, sign_in_window_s=int(sys.argv[1]))
-sys.exit(cli.main(sys.argv[2:]))
-"""
-
-
 def serve_centre_and_printer(
     directory: Path, *options: str, sign_in_window_s: int | None = None
 ) -> tuple[tuple[subprocess.Popen[bytes], str], tuple[subprocess.Popen[bytes], str]]:
     """The demo centre (with `options`, and with its default limits or `sign_in_window_s` as its window of
     failed sign-ins per terminal) and the virtual printer, started together: each takes seconds."""
-    if sign_in_window_s is None:
-        launcher = [sys.executable, "-m", "central_server"]
-    else:
-        launcher = [sys.executable, "-c", _CENTRE_WITH_SIGN_IN_WINDOW, str(sign_in_window_s)]
+    if sign_in_window_s is not None:
+        options = (*options, "--sign-in-window-s", str(sign_in_window_s))
     centre_log, printer_log = directory / "centre.log", directory / "printer.log"
-    centre = start([*launcher, "serve", "--demo", "--port", "0", *options], centre_log)
+    centre_command = [sys.executable, "-m", "central_server", "serve", "--demo", "--port", "0", *options]
+    centre = start(centre_command, centre_log)
     printer_command = [sys.executable, "-m", "kiosk", "devices", "printer", "emulate", "--port", "0"]
     printer = start([*printer_command, "--out", str(directory / "receipts")], printer_log)
     try:

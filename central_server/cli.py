@@ -138,6 +138,14 @@ def _parser() -> argparse.ArgumentParser:
         help=f"larger request bodies are refused with 413 (default {MIB} = 1 MiB)",
     )
     serve.add_argument(
+        "--sign-in-window-s",
+        type=_positive,
+        default=Limits().sign_in_window_s,
+        help="the window over which a kiosk's failed citizen sign-ins are counted (default "
+        f"{Limits().sign_in_window_s} s; at {Limits().sign_in_failures_per_terminal} within it the kiosk's "
+        "sign-ins are paused)",
+    )
+    serve.add_argument(
         "--public-base-url",
         type=_public_base_url,
         help="where the public reaches this centre: printed certificates' QR codes point to URL/verify/CODE "
@@ -314,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
             service_history=args.demo,
             operator_tokens=args.operator_token,
             operator_keys=args.operator_key,
-            limits=Limits(max_body_bytes=args.max_body_bytes),
+            limits=Limits(max_body_bytes=args.max_body_bytes, sign_in_window_s=args.sign_in_window_s),
             public_base_url=args.public_base_url,
             alert_rules=alert_rules,
             crm=crm,

@@ -222,6 +222,7 @@ def test_a_database_password_is_not_printed(tmp_path: Path, capsys: pytest.Captu
         ["serve", "--port", "70000"],
         ["serve", "--seed", "abc"],
         ["serve", "--max-body-bytes", "0"],
+        ["serve", "--sign-in-window-s", "0"],
         ["serve", "--demo", "--public-base-url", "ftp://centre.example/"],
         ["serve", "--demo", "--public-base-url", "https://centre.example/?x=1"],
         ["serve", "--bogus"],
