@@ -208,9 +208,9 @@ class LoanScreen(_AccountScreen):
     def on_view(self, *_args: Any) -> None:
         plan = self.ids.plan
         plan.clear_widgets()
-        for due, payment, remaining in self.view.upcoming if self.view else []:
+        for row in self.view.upcoming if self.view else []:
             line = Factory.PlanLine()
-            line.due, line.payment, line.remaining = due, payment, remaining
+            line.due, line.payment, line.remaining = row.due_date, row.payment, row.remaining
             plan.add_widget(line)
 
     def wipe(self) -> None:

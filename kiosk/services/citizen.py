@@ -144,8 +144,12 @@ class LoanView:
     next_due_date: str
     overdue: str
     has_overdue: bool
-    upcoming: list[tuple[str, str, str]]  # (due date, principal + interest, remaining) for the next months
     plan: list[Instalment]  # every month of the term (360 for a 30-year loan)
+
+    @property
+    def upcoming(self) -> list[Instalment]:
+        """The next months to pay, as the loan screen lists them under its facts."""
+        return [row for row in self.plan if not row.paid][:_UPCOMING_ROWS]
 
 
 @dataclass(frozen=True)
@@ -383,15 +387,6 @@ _UPCOMING_ROWS = 4
 
 
 def _loan_view(loan: Loan) -> LoanView:
-    upcoming = [
-        (
-            row.due_date.isoformat(),
-            format_fen(row.principal_fen + row.interest_fen),
-            format_fen(row.remaining_fen),
-        )
-        for row in loan.plan
-        if not row.paid
-    ][:_UPCOMING_ROWS]
     return LoanView(
         contract_no=loan.contract_no,
         principal=format_fen(loan.principal_fen),
@@ -402,7 +397,6 @@ def _loan_view(loan: Loan) -> LoanView:
         next_due_date=loan.next_due_date.isoformat() if loan.next_due_date else "",
         overdue=format_fen(loan.overdue_fen),
         has_overdue=loan.overdue_fen > 0,
-        upcoming=upcoming,
         plan=[
             Instalment(
                 period=row.period,
