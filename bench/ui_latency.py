@@ -51,10 +51,10 @@ def p95(values: list[float]) -> float:
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-def run_kiosk(env: dict[str, str], rounds: int, profile: Path | None) -> dict[str, Any]:
+def run_kiosk(env: dict[str, str], profile: Path | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ui-latency-") as tmp:
         out = Path(tmp) / "out"
-        child_env = {**env, "UI_LATENCY_ROUNDS": str(rounds)}
+        child_env = {**env}
         if profile is not None:
             child_env["UI_LATENCY_PROFILE"] = str(profile)
         done = subprocess.run(
@@ -203,7 +203,7 @@ def main() -> int:
         for number in range(args.rounds):
             print(f"ui_latency: round {number + 1} of {args.rounds}", file=sys.stderr)
             bare_runs.append(run_bare(env, taps=20))
-            kiosk_runs.append(run_kiosk(env, 1, args.profile if number == 0 else None))
+            kiosk_runs.append(run_kiosk(env, args.profile if number == 0 else None))
     finally:
         if xvfb is not None:
             xvfb.terminate()

@@ -3,7 +3,9 @@ emulator on a pty, virtual printer) in a window under Xvfb, without the demo pan
 touches through every flow while bench/ui_probe.py times each tap. Writes OUT/result.json with the
 measurements (driver_main's report). Kivy allows one app per process, hence a process of its own.
 
-    python bench/ui_latency_kiosk.py --out DIR --data-dir DIR [--rounds N]
+    python bench/ui_latency_kiosk.py --out DIR --data-dir DIR
+
+One round through every flow per process (bench/ui_latency.py starts one per round).
 """
 
 from __future__ import annotations
@@ -46,11 +48,10 @@ SWIPE_FRAMES = 12
 
 
 class LatencyDriver(Driver):
-    def __init__(self, app: Any, out: Path, parts: Any, rounds: int) -> None:
+    def __init__(self, app: Any, out: Path, parts: Any) -> None:
         super().__init__(app, out, parts)
         from ui_probe import FrameProbe
 
-        self.rounds = rounds
         profile = os.environ.get("UI_LATENCY_PROFILE")
         # Made on the Kivy thread, as driver_main makes the driver.
         self.probe = FrameProbe(Path(profile) if profile else None)
@@ -139,9 +140,8 @@ class LatencyDriver(Driver):
 
     def run(self) -> None:
         self.wait_for_parts()
-        for _ in range(self.rounds):
-            self.one_round()
-            self.loan_plan_visit()
+        self.one_round()
+        self.loan_plan_visit()
 
     def sign_in(self, citizen: Any) -> None:
         """Place `citizen`'s card (timed: the reader's read, then the password screen) and type the
@@ -311,14 +311,13 @@ class LatencyDriver(Driver):
 
 
 def main() -> int:
-    rounds = int(os.environ.get("UI_LATENCY_ROUNDS", "1"))
 
     def report(driver: Any, _app: Any, result: dict[str, Any]) -> None:
         result["measured"] = driver.measured
         result["scrolls"] = driver.scrolls
 
     return drive(
-        lambda app, out, parts, _front: LatencyDriver(app, out, parts, rounds),
+        lambda app, out, parts, _front: LatencyDriver(app, out, parts),
         session=SESSION,
         report=report,
         demo_panel=False,

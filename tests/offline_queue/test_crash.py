@@ -65,6 +65,6 @@ def test_sigkill_at_random_moments_loses_nothing_and_applies_nothing_twice(
     assert left.integrity == "ok"
     assert left.counts[State.PENDING] == left.counts[State.IN_FLIGHT] == left.counts[State.DEAD] == 0
     # Delivered rows were purged, and keys of purged rows enqueued and sent again: the case to watch.
-    assert purged > 0 and journal.resent_after_reenqueue > 0
+    assert purged > 0 and journal.resent_after_reenqueue > 0, (purged, journal.reenqueues, returned)
     assert kills[Phase.PURGE] >= MIN_KILLS_IN_PURGE, kills
     assert kills[Phase.ENQUEUE] > 0 and kills[Phase.FORWARD] > 0, kills
