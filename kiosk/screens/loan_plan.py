@@ -109,6 +109,7 @@ Builder.load_string(
                 size_hint_y: None
                 height: dp(48)
                 spacing: dp(12)
+                padding: 0, 0, dp(24), 0  # over the rows' columns, which leave the scroll bar its lane
                 KMuted:
                     text: app.t("No.", app.locale)
                     size_hint_x: 0.12
